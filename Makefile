@@ -1,0 +1,65 @@
+# Manabi: `make run` serves the app with demo data; `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+FLASK := $(BIN)/flask --app wsgi
+# The second test pass runs against this PostgreSQL database when the server answers.
+POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+CATALOGUES := $(wildcard tutoring/translations/*/LC_MESSAGES/messages.po)
+
+.PHONY: run test test-sqlite test-postgres lint format install assets translations extract db bench clean
+
+run: install assets translations
+	TUTORING_ENV=development $(FLASK) db upgrade
+	TUTORING_ENV=development $(FLASK) demo --if-empty
+	TUTORING_ENV=development $(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install assets translations lint test-sqlite test-postgres
+
+test-sqlite:
+	$(BIN)/pytest
+
+test-postgres:
+	TUTORING_TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+install: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+assets: node_modules/.installed
+	node static/build.mjs
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -d tutoring/translations --statistics 2>&1 | tail -n 2
+
+# Collect new strings into the catalogues; translate them, then commit the .po files.
+extract: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o tutoring/translations/messages.pot --no-location --sort-output --omit-header tutoring templates
+	$(BIN)/pybabel update -i tutoring/translations/messages.pot -d tutoring/translations --no-fuzzy-matching --ignore-obsolete
+
+db: install
+	TUTORING_ENV=development $(FLASK) db upgrade
+
+bench: install
+	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(BIN)/python $$b; done || echo "no benchmarks yet"
+
+clean:
+	rm -rf static/dist $(VENV) node_modules

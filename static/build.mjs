@@ -1,0 +1,21 @@
+// Builds static/dist from static/src: one ES module per entry point, shared code split out.
+import { build } from "esbuild";
+import { rmSync } from "node:fs";
+
+const outdir = "static/dist";
+rmSync(outdir, { recursive: true, force: true });
+
+await build({
+  entryPoints: ["static/src/app.js", "static/src/common/realtime.js", "static/src/css/app.css"],
+  bundle: true,
+  format: "esm",
+  splitting: true,
+  minify: true,
+  sourcemap: true,
+  target: ["es2020", "safari14"],
+  outdir,
+  entryNames: "[name]",
+  chunkNames: "chunks/[name]-[hash]",
+  logLevel: "warning",
+});
+console.log(`built ${outdir}`);

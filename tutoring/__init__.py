@@ -1,0 +1,161 @@
+"""Manabi: one-on-one online tutoring for youth learning-support programs."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, redirect, request, url_for
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from tutoring import config as defaults
+from tutoring.extensions import babel, csrf, db, limiter, login_manager, migrate, oauth, socketio
+
+RELAXED_ENVS = ("development", "testing")
+# Every feature's models, imported before migrations or create_all look at the metadata.
+MODEL_MODULES = ("tutoring.people.models", "tutoring.auth.models")
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Create the application: defaults, instance/config.py, TUTORING_* variables, then config."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        static_folder="../static",
+        template_folder="../templates",
+    )
+    app.config.from_object(defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("TUTORING")
+    if config:
+        app.config.update(config)
+    _finish_config(app)
+    app.json.ensure_ascii = False  # Japanese stays readable in API answers
+    app.json.sort_keys = False
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    return app
+
+
+def _finish_config(app: Flask) -> None:
+    """Derive settings that depend on others, and refuse to run without a secret outside dev."""
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config.get("TESTING"):
+        app.config["ENV"] = "testing"
+    if not app.config.get("SECRET_KEY"):
+        if app.config["ENV"] not in RELAXED_ENVS:
+            raise RuntimeError(
+                "TUTORING_SECRET_KEY is not set. Set it (e.g. in the environment or "
+                "instance/config.py), or set TUTORING_ENV=development for a local server."
+            )
+        app.config["SECRET_KEY"] = _development_secret(Path(app.instance_path))
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config.get("DATABASE_URL") or (
+        "sqlite:///" + os.path.join(app.instance_path, "manabi.sqlite3")
+    )
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
+
+
+def _development_secret(instance: Path) -> str:
+    """Return a secret kept in instance/, so local sign-ins survive restarts."""
+    path = instance / "dev-secret-key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    """Turn on WAL and foreign keys for SQLite; other databases are left alone."""
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def register_extensions(app: Flask) -> None:
+    from tutoring.i18n import register_filters, select_locale
+    from tutoring.people.models import User
+
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    oauth.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        message_queue=app.config.get("REDIS_URL"),
+        cors_allowed_origins=app.config.get("SOCKETIO_ORIGINS"),
+    )
+    register_filters(app)
+
+    @login_manager.user_loader
+    def load_user(session_id: str) -> User | None:
+        user_id, _, version = session_id.partition(".")
+        if not user_id.isdigit() or not version.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or user.session_version != int(version):
+            return None
+        return user
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        from flask import abort
+
+        if request.path.startswith("/api/"):
+            abort(401)
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        # Room JWTs travel in URLs; no page leaks its address to another site.
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        return response
+
+
+def register_blueprints(app: Flask) -> None:
+    from tutoring.api.views import bp as api_bp
+    from tutoring.auth.views import bp as auth_bp
+    from tutoring.dashboard.views import bp as dashboard_bp
+    from tutoring.errors import register_error_handlers
+    from tutoring.health import bp as health_bp
+    from tutoring.people.views import bp as people_bp
+
+    for blueprint in (health_bp, auth_bp, people_bp, dashboard_bp, api_bp):
+        app.register_blueprint(blueprint)
+    register_error_handlers(app)
+
+
+def register_cli(app: Flask) -> None:
+    from tutoring.cli import register
+
+    register(app)

@@ -1,0 +1,1 @@
+"""Auth: sign-in, invitations, API tokens, roles and permission checks."""

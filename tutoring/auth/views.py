@@ -1,0 +1,189 @@
+"""Sign-in, sign-out, invitations, password and API token pages."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from tutoring.auth import service
+from tutoring.auth.forms import EmptyForm, InvitationForm, LoginForm, PasswordForm, TokenForm
+from tutoring.extensions import client_address, db, limiter
+from tutoring.forms_util import attach_error, safe_next
+from tutoring.validation import ValidationError
+
+bp = Blueprint("auth", __name__)
+
+
+def _account_key() -> str:
+    return "account:" + request.form.get("email", "").strip().lower()[:254]
+
+
+def _failed(response) -> bool:
+    # A successful sign-in redirects; only failures count toward the limits.
+    return response.status_code != 302
+
+
+def _too_many_attempts(limit):
+    minutes = max(1, math.ceil((limit.reset_at - time.time()) / 60))
+    form = LoginForm()
+    form.form_errors.append(_("Too many sign-in attempts. Try again in %(n)d minutes.", n=minutes))
+    return current_app.make_response((render_template("auth/login.html", form=form), 429))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+    key_func=client_address,
+    methods=["POST"],
+    deduct_when=_failed,
+    on_breach=_too_many_attempts,
+    scope="login-address",
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_failed,
+    on_breach=_too_many_attempts,
+    scope="login-account",
+)
+def login():
+    """Sign in with e-mail (or login name) and password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        user = service.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            db.session.commit()
+            locale = session.get("locale")
+            session.clear()  # a fresh session at sign-in: nothing carried from before
+            if locale and user.locale is None:
+                session["locale"] = locale
+            login_user(user)
+            return redirect(safe_next(form.next.data, url_for("dashboard.index")))
+        form.form_errors.append(_("The e-mail/login name or the password is not correct."))
+        return render_template("auth/login.html", form=form), 401
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out (POST only, so a link on another site cannot sign anyone out)."""
+    logout_user()
+    session.clear()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/logout/everywhere")
+@login_required
+def logout_everywhere():
+    """End every sign-in session of the user on every device."""
+    service.sign_out_everywhere(current_user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You have signed out on every device."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+@limiter.limit("30 per 15 minutes", key_func=client_address, methods=["POST"])
+def invitation(token: str):
+    """Let an invited person set their password (and login name) through a single-use link."""
+    lookup = service.find_invitation(token)
+    if lookup.problem == "unknown":
+        abort(404)
+    if lookup.problem is not None:
+        message = (
+            _(
+                "This invitation link has already been used. Sign in, or ask your coordinator for a new link."
+            )
+            if lookup.problem == "used"
+            else _("This invitation link has expired. Ask your coordinator for a new link.")
+        )
+        return render_template("error.html", status=410, message=message), 410
+    invitee = lookup.invitation.user
+    form = InvitationForm()
+    if form.validate_on_submit():
+        try:
+            user = service.accept_invitation(
+                lookup.invitation, password=form.password.data, login_name=form.login_name.data
+            )
+        except ValidationError as error:
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            logout_user()
+            session.clear()
+            login_user(user)
+            flash(_("Welcome to Manabi! Your password is set."), "success")
+            return redirect(url_for("dashboard.index"))
+    return render_template("auth/invitation.html", form=form, invitee=invitee)
+
+
+@bp.route("/settings/password", methods=["GET", "POST"])
+@login_required
+def password():
+    """Change one's own password."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.change_password(
+                current_user, form.current_password.data, form.new_password.data
+            )
+        except ValidationError as error:
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            login_user(current_user)  # keep this device signed in with the new session version
+            flash(
+                _("Your password has been changed. Other devices have been signed out."), "success"
+            )
+            return redirect(url_for("auth.password"))
+    return render_template("auth/password.html", form=form, signout_form=EmptyForm())
+
+
+@bp.route("/settings/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    """List, create and revoke one's personal API tokens."""
+    form = TokenForm()
+    new_token = None
+    if form.validate_on_submit():
+        _token, new_token = service.create_token(current_user, form.name.data)
+        db.session.commit()
+        form = TokenForm(formdata=None)
+    return render_template(
+        "auth/tokens.html",
+        form=form,
+        new_token=new_token,
+        tokens=service.list_tokens(current_user),
+        revoke_form=EmptyForm(),
+    )
+
+
+@bp.post("/settings/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    """Revoke one of one's own tokens."""
+    if not service.revoke_token(current_user, token_id):
+        abort(404)
+    db.session.commit()
+    flash(_("The token has been revoked."), "info")
+    return redirect(url_for("auth.tokens"))

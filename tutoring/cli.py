@@ -1,0 +1,75 @@
+"""Commands run through `flask --app wsgi …`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from tutoring.extensions import db
+from tutoring.validation import ValidationError
+
+
+def register(app: Flask) -> None:
+    """Attach the project's commands to the app's CLI."""
+
+    @app.cli.group()
+    def users() -> None:
+        """Manage accounts."""
+
+    @users.command("create")
+    @click.option("--email", required=True)
+    @click.option("--name", required=True)
+    @click.option(
+        "--role", required=True, type=click.Choice(["learner", "tutor", "coordinator", "admin"])
+    )
+    @click.option("--password", default=None, help="Without it, sign-in needs an invitation.")
+    def create_user(email: str, name: str, role: str, password: str | None) -> None:
+        """Create an account and print its id as the last line."""
+        from tutoring.people import service
+        from tutoring.people.models import Role
+
+        try:
+            user = service.create_user(
+                None, email=email, name=name, role=Role(role), password=password
+            )
+        except ValidationError as error:
+            raise click.UsageError(f"{error.field}: {error.message}") from None
+        db.session.commit()
+        click.echo(user.id)
+
+    @app.cli.group()
+    def tokens() -> None:
+        """Manage personal API tokens."""
+
+    @tokens.command("create")
+    @click.option("--email", required=True)
+    @click.option("--name", default="command line")
+    def create_token(email: str, name: str) -> None:
+        """Create a personal API token for an account and print it as the last line."""
+        from tutoring.auth import service
+        from tutoring.people.service import find_by_sign_in_name
+
+        user = find_by_sign_in_name(email)
+        if user is None:
+            raise click.UsageError(f"no account with e-mail {email}")
+        _token, raw = service.create_token(user, name)
+        db.session.commit()
+        click.echo(raw)
+
+    @app.cli.command("demo")
+    @click.option("--if-empty", is_flag=True, help="Load only into a database without accounts.")
+    def demo(if_empty: bool) -> None:
+        """Load the demo program (idempotent) and print its accounts."""
+        from tutoring.demo import DEMO_PASSWORD, database_is_empty, demo_accounts, load_demo
+
+        if if_empty and not database_is_empty():
+            accounts = demo_accounts()
+            if not accounts:
+                click.echo("The database holds data already; no demo data loaded.")
+                return
+        else:
+            accounts = load_demo()
+            db.session.commit()
+        click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
+        for user in accounts:
+            click.echo(f"  {user.role.value:<12} {user.sign_in_name:<28} {user.name}")

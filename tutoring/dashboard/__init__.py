@@ -1,0 +1,1 @@
+"""Dashboard: the signed-in user's home page, gathered from the other features."""

@@ -1,0 +1,52 @@
+"""Language and time-zone choices, and the template filters that show times."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app, request, session
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+
+
+def select_locale() -> str:
+    """Return the user's language, else the one chosen this visit, else the browser's."""
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    if session.get("locale") in languages:
+        return session["locale"]
+    if request:
+        return request.accept_languages.best_match(languages) or languages[0]
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def program_zone() -> ZoneInfo:
+    """Return the program's time zone (TUTORING_TIMEZONE, default Asia/Tokyo)."""
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def to_local(moment: datetime) -> datetime:
+    """Return an aware UTC datetime in the program's zone."""
+    return moment.astimezone(program_zone())
+
+
+def html_lang() -> str:
+    """Return the BCP 47 tag for the page's lang attribute."""
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def register_filters(app) -> None:
+    """Register the Jinja filters that show UTC datetimes in the program's zone."""
+
+    @app.template_filter("datetime")
+    def _datetime(moment: datetime | None, format: str = "medium") -> str:  # noqa: A002
+        return format_datetime(moment, format) if moment else ""
+
+    @app.template_filter("date")
+    def _date(moment: datetime | None, format: str = "medium") -> str:  # noqa: A002
+        return format_date(to_local(moment), format) if moment else ""
+
+    app.jinja_env.globals["html_lang"] = html_lang
+    app.jinja_env.add_extension("jinja2.ext.do")

@@ -1,0 +1,1 @@
+"""People: user accounts, roles and each user's own settings."""
