@@ -21,10 +21,13 @@ RELAXED_ENVS = ("development", "testing")
 MODEL_MODULES = ("tutoring.people.models", "tutoring.auth.models")
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+def create_app(
+    config: Mapping[str, Any] | None = None, *, instance_path: str | None = None
+) -> Flask:
     """Create the application: defaults, instance/config.py, TUTORING_* variables, then config."""
     app = Flask(
         __name__,
+        instance_path=instance_path,
         instance_relative_config=True,
         static_folder="../static",
         template_folder="../templates",

@@ -75,6 +75,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         status = error.code or 500
+        if error.response is not None and not wants_json():
+            return error.response  # a page made for this error, e.g. the sign-in form at 429
         message = _messages().get(status, error.description or "")
         if wants_json():
             response = json_error(status, message)

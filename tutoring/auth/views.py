@@ -38,7 +38,8 @@ def _failed(response) -> bool:
 
 
 def _too_many_attempts(limit):
-    minutes = max(1, math.ceil((limit.reset_at - time.time()) / 60))
+    # reset_at is rounded up by a second; do not show "16 minutes" for a 15-minute window.
+    minutes = max(1, math.ceil((limit.reset_at - 1 - time.time()) / 60))
     form = LoginForm()
     form.form_errors.append(_("Too many sign-in attempts. Try again in %(n)d minutes.", n=minutes))
     return current_app.make_response((render_template("auth/login.html", form=form), 429))
@@ -151,7 +152,9 @@ def password():
             attach_error(form, error)
         else:
             db.session.commit()
-            login_user(current_user)  # keep this device signed in with the new session version
+            login_user(
+                current_user._get_current_object()
+            )  # keep this device signed in with the new session version
             flash(
                 _("Your password has been changed. Other devices have been signed out."), "success"
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from tutoring.people.models import Role
@@ -42,7 +43,11 @@ class SettingsForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     locale = SelectField(
         _l("Language"),
-        choices=[("", _l("Same as the browser")), ("ja", "日本語"), ("en", "English")],
+        choices=[
+            SelectChoice("", _l("Same as the browser")),
+            SelectChoice("ja", "日本語"),
+            SelectChoice("en", "English"),
+        ],
     )
 
 

@@ -15,6 +15,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from tutoring.auth import service as auth_service
 from tutoring.auth.forms import EmptyForm
@@ -29,9 +30,11 @@ from tutoring.validation import ValidationError
 bp = Blueprint("people", __name__)
 
 
-def _creatable_roles() -> list[tuple[str, str]]:
+def _creatable_roles() -> list[SelectChoice]:
     return [
-        (r.value, str(ROLE_LABELS[r])) for r in Role if service.can_create_role(current_user, r)
+        SelectChoice(r.value, str(ROLE_LABELS[r]))
+        for r in Role
+        if service.can_create_role(current_user, r)
     ]
 
 

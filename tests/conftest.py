@@ -1,0 +1,240 @@
+"""Shared fixtures: a fresh database per test, factories, signed-in clients.
+
+The suite runs on SQLite; with TUTORING_TEST_DATABASE_URL set it runs on that PostgreSQL
+database instead. Services that are absent skip their tests, unless
+TUTORING_REQUIRE_SERVICES=1 (CI), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from tutoring import create_app
+from tutoring.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUIRE_SERVICES = os.environ.get("TUTORING_REQUIRE_SERVICES") == "1"
+POSTGRES_URL = os.environ.get("TUTORING_TEST_DATABASE_URL")
+PASSWORD = "correct horse battery"
+
+BASE_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key",
+    "ARGON2_PROFILE": "CHEAPEST",  # full-strength hashing would slow every factory call
+    "REDIS_URL": None,
+    "RATELIMIT_STORAGE_URI": "memory://",
+}
+
+
+def service_missing(reason: str) -> None:
+    """Skip the test for a missing service, or fail when services are required."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (TUTORING_REQUIRE_SERVICES=1)", pytrace=False)
+    pytest.skip(reason)
+
+
+def postgres_reachable(url: str) -> bool:
+    engine = create_engine(url, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect():
+            return True
+    except Exception:
+        return False
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory) -> str:
+    """Create the schema once; SQLite tests copy the file, PostgreSQL tests truncate."""
+    if POSTGRES_URL:
+        if not postgres_reachable(POSTGRES_URL):
+            service_missing(f"PostgreSQL is not reachable at {POSTGRES_URL}")
+        url = POSTGRES_URL
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    else:
+        url = "sqlite:///" + str(tmp_path_factory.mktemp("template") / "template.sqlite3")
+    app = create_app(
+        {**BASE_CONFIG, "DATABASE_URL": url}, instance_path=str(tmp_path_factory.mktemp("inst"))
+    )
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    return url
+
+
+class ServerErrors(logging.Handler):
+    """Collects errors the app logged (tracebacks of 500s), so a test can fail on them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def app_config() -> dict:
+    """Extra configuration for the test's app; override in a module to change it."""
+    return {}
+
+
+@pytest.fixture
+def app(database_template: str, tmp_path: Path, app_config: dict, request) -> Flask:
+    """Return an app on a fresh database, failing the test if the app logs an error."""
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    if database_template.startswith("sqlite"):
+        copy = tmp_path / "manabi.sqlite3"
+        shutil.copy(database_template.removeprefix("sqlite:///"), copy)
+        url = f"sqlite:///{copy}"
+    else:
+        url = database_template
+    app = create_app(
+        {**BASE_CONFIG, "DATABASE_URL": url, **app_config}, instance_path=str(instance)
+    )
+    errors = ServerErrors()
+    app.logger.addHandler(errors)
+    yield app
+    app.logger.removeHandler(errors)
+    with app.app_context():
+        if not url.startswith("sqlite"):
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    if errors.records and not request.node.get_closest_marker("server_errors_expected"):
+        pytest.fail("the app logged errors: " + "; ".join(r.getMessage() for r in errors.records))
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@dataclass(frozen=True)
+class Account:
+    """What a test needs of a user it made; the ORM object stays inside the app context."""
+
+    id: int
+    email: str | None
+    login_name: str | None
+    name: str
+    role: str
+    password: str
+    session_version: int
+
+    @property
+    def sign_in_name(self) -> str:
+        return self.email or self.login_name or ""
+
+
+@pytest.fixture
+def make_user(app: Flask):
+    """Return a factory: make_user(role="learner", email=..., name=..., password=...)."""
+    from tutoring.people import service
+    from tutoring.people.models import Role
+
+    counter = itertools.count(1)
+
+    def make(
+        role: str = "learner",
+        *,
+        email: str | None = None,
+        name: str | None = None,
+        password: str | None = PASSWORD,
+        login_name: str | None = None,
+        active: bool = True,
+        with_email: bool = True,
+    ) -> Account:
+        n = next(counter)
+        if email is None and login_name is None and with_email:
+            email = f"{role}{n}@example.org"
+        with app.app_context():
+            user = service.create_user(
+                None,
+                name=name or f"{role.title()} {n}",
+                role=Role(role),
+                email=email,
+                login_name=login_name,
+                password=password,
+            )
+            user.active = active
+            db.session.commit()
+            return Account(
+                user.id,
+                user.email,
+                user.login_name,
+                user.name,
+                role,
+                password or "",
+                user.session_version,
+            )
+
+    return make
+
+
+@pytest.fixture
+def make_token(app: Flask):
+    """Return a factory: make_token(account) -> raw bearer token."""
+    from tutoring.auth import service
+    from tutoring.people.models import User
+
+    def make(account: Account, name: str = "test") -> str:
+        with app.app_context():
+            _token, raw = service.create_token(db.session.get(User, account.id), name)
+            db.session.commit()
+            return raw
+
+    return make
+
+
+@pytest.fixture
+def login_as(client: FlaskClient):
+    """Return a helper that signs the test client in as an account without the form."""
+
+    def login(account: Account, target: FlaskClient | None = None) -> FlaskClient:
+        target = target or client
+        with target.session_transaction() as session:
+            session["_user_id"] = f"{account.id}.{account.session_version}"
+            session["_fresh"] = True
+        return target
+
+    return login
+
+
+CSRF_FIELD = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, page: str = "/login") -> str:
+    """Return a CSRF token for the client's session, taken from a page with a form."""
+    response = client.get(page)
+    match = CSRF_FIELD.search(response.get_data(as_text=True))
+    assert match, f"no CSRF field on {page} ({response.status_code})"
+    return match.group(1)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
