@@ -16,16 +16,25 @@ function setUpCopyButtons(root) {
   }
 }
 
-function closeMenuOnEscape(root) {
-  const menu = root.querySelector("details.menu");
-  if (!menu) return;
-  menu.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && menu.open) {
-      menu.open = false;
-      menu.querySelector("summary").focus();
+// On phones the navigation folds behind a Menu button; wide screens always show it.
+function setUpMenu(root) {
+  const button = root.querySelector(".menu-button");
+  const nav = button && root.getElementById(button.getAttribute("aria-controls"));
+  if (!nav) return;
+  const setOpen = (open) => {
+    button.setAttribute("aria-expanded", String(open));
+    nav.classList.toggle("open", open);
+  };
+  button.hidden = false;
+  root.documentElement.classList.add("has-menu");
+  button.addEventListener("click", () => setOpen(button.getAttribute("aria-expanded") !== "true"));
+  nav.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      setOpen(false);
+      button.focus();
     }
   });
 }
 
 setUpCopyButtons(document);
-closeMenuOnEscape(document);
+setUpMenu(document);

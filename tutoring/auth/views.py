@@ -121,6 +121,12 @@ def invitation(token: str):
         return render_template("error.html", status=410, message=message), 410
     invitee = lookup.invitation.user
     form = InvitationForm()
+    form.login_name.description = _(
+        "3 to 32 letters, digits, dots, hyphens or underscores. You sign in with it."
+    )
+    form.password.description = _(
+        "At least %(n)d characters.", n=current_app.config["PASSWORD_MIN_LENGTH"]
+    )
     if form.validate_on_submit():
         try:
             user = service.accept_invitation(
