@@ -72,9 +72,7 @@ def new_page(browser):
 def check_accessibility(page) -> None:
     """Run axe-core on the page and fail on serious or critical violations."""
     page.evaluate(AXE.read_text())  # evaluated by the driver, so the page's CSP does not block it
-    result = page.evaluate(
-        "async () => await axe.run(document, {resultTypes: ['violations']})"
-    )
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     problems = [
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
         for v in result["violations"]

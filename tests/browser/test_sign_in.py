@@ -32,7 +32,11 @@ def test_coordinator_signs_in_in_japanese_and_switches_to_english(demo, live_ser
     heading = page.get_by_role("heading", level=1)
     assert heading.inner_text() == "こんにちは、佐藤 恵美 さん"
     assert page.locator("html").get_attribute("lang") == "ja"
-    assert page.get_by_role("navigation", name="メイン").get_by_role("link", name="利用者", exact=True).is_visible()
+    assert (
+        page.get_by_role("navigation", name="メイン")
+        .get_by_role("link", name="利用者", exact=True)
+        .is_visible()
+    )
     check_accessibility(page)
     screenshot(page, "dashboard-coordinator-desktop-ja")
 
@@ -40,7 +44,11 @@ def test_coordinator_signs_in_in_japanese_and_switches_to_english(demo, live_ser
     page.wait_for_url(f"{live_server}/")
     assert heading.inner_text() == "Hello, 佐藤 恵美"
     assert page.locator("html").get_attribute("lang") == "en"
-    assert page.get_by_role("navigation", name="Main").get_by_role("link", name="People", exact=True).is_visible()
+    assert (
+        page.get_by_role("navigation", name="Main")
+        .get_by_role("link", name="People", exact=True)
+        .is_visible()
+    )
     check_accessibility(page)
     # The choice is kept on the account: a new sign-in elsewhere is in English too.
     other = new_page()
@@ -57,7 +65,9 @@ def test_phone_sign_in_has_no_horizontal_scrolling(demo, live_server, new_page):
     screenshot(page, "dashboard-coordinator-phone-ja")
 
     # The navigation folds into a menu on a phone and opens with one tap.
-    people_link = page.get_by_role("navigation", name="メイン").get_by_role("link", name="利用者", exact=True)
+    people_link = page.get_by_role("navigation", name="メイン").get_by_role(
+        "link", name="利用者", exact=True
+    )
     assert not people_link.is_visible()
     page.get_by_role("button", name="メニュー").tap()
     assert people_link.is_visible()
