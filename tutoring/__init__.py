@@ -18,7 +18,7 @@ from tutoring.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 RELAXED_ENVS = ("development", "testing")
 # Every feature's models, imported before migrations or create_all look at the metadata.
-MODEL_MODULES = ("tutoring.people.models", "tutoring.auth.models")
+MODEL_MODULES = ("tutoring.people.models", "tutoring.auth.models", "tutoring.scheduling.models")
 
 
 def create_app(
@@ -152,8 +152,11 @@ def register_blueprints(app: Flask) -> None:
     from tutoring.errors import register_error_handlers
     from tutoring.health import bp as health_bp
     from tutoring.people.views import bp as people_bp
+    from tutoring.rooms.views import bp as rooms_bp
+    from tutoring.scheduling.views import bp as scheduling_bp
 
-    for blueprint in (health_bp, auth_bp, people_bp, dashboard_bp, api_bp):
+    blueprints = (health_bp, auth_bp, people_bp, dashboard_bp, scheduling_bp, rooms_bp, api_bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_error_handlers(app)
 

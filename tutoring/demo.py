@@ -5,11 +5,18 @@ Each feature adds its part in a function called from load_demo; every part is id
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+
 from sqlalchemy import select
 
 from tutoring.auth import passwords
+from tutoring.database import utcnow
 from tutoring.extensions import db
+from tutoring.i18n import program_zone
 from tutoring.people.models import Role, User
+from tutoring.scheduling import service as scheduling
+from tutoring.scheduling.models import Kind, Mode, Status, TutoringSession, Venue
+from tutoring.validation import ValidationError
 
 DEMO_PASSWORD = "manabi-demo-2026"  # noqa: S105 (printed by the demo command)
 
@@ -50,6 +57,94 @@ def demo_accounts() -> list[User]:
     return [found[e] for e in emails if e in found]
 
 
+DEMO_VENUES = [
+    ("中央公民館 学習室", "東京都多摩市中央1-2-3 2階"),
+    ("駅前ユースセンター", "東京都多摩市駅前4-5-6"),
+]
+
+# learner e-mail, tutor e-mail, weekday (0 = Monday), local start, online or venue index
+DEMO_SERIES = [
+    ("learner1@example.org", "tutor1@example.org", 1, time(16, 0), None),
+    ("learner2@example.org", "tutor1@example.org", 3, time(14, 0), 0),
+    ("learner3@example.org", "tutor2@example.org", 2, time(19, 0), None),
+    ("learner4@example.org", "tutor2@example.org", 5, time(10, 0), 1),
+]
+
+
+def _venues() -> list[Venue]:
+    venues = []
+    for name, address in DEMO_VENUES:
+        venue = db.session.scalar(select(Venue).where(Venue.name == name))
+        venues.append(
+            venue
+            or scheduling.save_venue(None, name=name, address=address, online=False, active=True)
+        )
+    return venues
+
+
+def _sessions(people: dict[str, User], venues: list[Venue], coordinator: User) -> None:
+    """Give each demo learner a weekly series from four weeks ago to eight weeks ahead."""
+    zone = program_zone()
+    today = datetime.now(zone).date()
+    for learner_email, tutor_email, weekday, clock, venue_index in DEMO_SERIES:
+        learner, tutor = people[learner_email], people[tutor_email]
+        if db.session.scalar(
+            select(TutoringSession.id).where(TutoringSession.learner_id == learner.id).limit(1)
+        ):
+            continue
+        first_day = today - timedelta(weeks=4) + timedelta(days=(weekday - today.weekday()) % 7)
+        # The first meeting of each learner was a learning consultation (学習相談).
+        scheduling.book_sessions(
+            coordinator,
+            learner=learner,
+            tutor=tutor,
+            starts_at=scheduling.at_local(first_day - timedelta(days=2), time(15, 0)),
+            duration_minutes=60,
+            kind=Kind.CONSULTATION,
+            mode=Mode.IN_PERSON,
+            venue=venues[0],
+        )
+        series = scheduling.book_sessions(
+            coordinator,
+            learner=learner,
+            tutor=tutor,
+            starts_at=scheduling.at_local(first_day, clock),
+            duration_minutes=120,
+            kind=Kind.STUDY,
+            mode=Mode.ONLINE if venue_index is None else Mode.IN_PERSON,
+            venue=None if venue_index is None else venues[venue_index],
+            weekly_until=today + timedelta(weeks=8),
+        )
+        now = utcnow()
+        for session in series:
+            if session.ends_at < now:
+                session.status = Status.HELD
+        past = [s for s in series if s.ends_at < now]
+        if learner_email == "learner3@example.org" and past:
+            past[-1].status = Status.NO_SHOW
+    # A session open right now, so the room can be tried straight after `make run`.
+    learner, tutor = people["learner1@example.org"], people["tutor1@example.org"]
+    now = utcnow()
+    starts = now.replace(minute=0, second=0, microsecond=0)
+    try:
+        scheduling.book_sessions(
+            coordinator,
+            learner=learner,
+            tutor=tutor,
+            starts_at=starts,
+            duration_minutes=120,
+            kind=Kind.STUDY,
+            mode=Mode.ONLINE,
+        )
+    except ValidationError:
+        pass  # already booked, or it would clash with the weekly series: the demo keeps what it has
+
+
 def load_demo() -> list[User]:
     """Create whatever of the demo program is missing; return the demo accounts."""
-    return _people()
+    accounts = _people()
+    people = {user.email: user for user in accounts}
+    venues = _venues()
+    _sessions(people, venues, people["coordinator@example.org"])
+    db.session.flush()
+    return accounts

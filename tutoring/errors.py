@@ -29,11 +29,18 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def json_error(status: int, message: str, code: str | None = None, field: str | None = None):
+def json_error(
+    status: int,
+    message: str,
+    code: str | None = None,
+    field: str | None = None,
+    details: dict | None = None,
+):
     """Return the API's error response."""
     error = {"code": code or CODES.get(status, "error"), "message": str(message)}
     if field:
         error["field"] = field
+    error.update(details or {})
     response = jsonify({"error": error})
     response.status_code = status
     return response
@@ -62,7 +69,7 @@ def register_error_handlers(app: Flask) -> None:
     def validation_error(error: ValidationError):
         status = 409 if error.code == "conflict" else 400
         if wants_json():
-            return json_error(status, error.message, error.code, error.field)
+            return json_error(status, error.message, error.code, error.field, error.details)
         return render_template("error.html", status=status, message=str(error.message)), status
 
     @app.errorhandler(CSRFError)

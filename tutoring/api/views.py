@@ -108,3 +108,7 @@ def create_user():
     )
     db.session.commit()
     return jsonify(user_json(user)), 201
+
+
+# Feature endpoints register themselves on the blueprint above.
+from tutoring.api import sessions  # noqa: E402, F401

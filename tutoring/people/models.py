@@ -6,10 +6,10 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tutoring.database import utcnow
+from tutoring.database import enum_column, utcnow
 from tutoring.extensions import db
 
 
@@ -37,9 +37,7 @@ class User(UserMixin, db.Model):
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     login_name: Mapped[str | None] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
-    role: Mapped[Role] = mapped_column(
-        Enum(Role, native_enum=False, length=20, values_callable=lambda e: [r.value for r in e])
-    )
+    role: Mapped[Role] = mapped_column(enum_column(Role))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     # None: follow the browser's Accept-Language.
     locale: Mapped[str | None] = mapped_column(String(5))
@@ -62,3 +60,35 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role.value}>"
+
+
+class TutorAssignment(db.Model):
+    """A tutor assigned to support a learner; a learner may have several tutors."""
+
+    __tablename__ = "tutor_assignments"
+    __table_args__ = (UniqueConstraint("learner_id", "tutor_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    tutor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    learner: Mapped[User] = relationship(foreign_keys=[learner_id])
+    tutor: Mapped[User] = relationship(foreign_keys=[tutor_id])
+
+
+class LearnerProfile(db.Model):
+    """What support needs to know about a learner beyond the account (grows with records)."""
+
+    __tablename__ = "learner_profiles"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The coordinator responsible for this learner's support.
+    coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    coordinator: Mapped[User | None] = relationship(foreign_keys=[coordinator_id])

@@ -1,0 +1,1 @@
+"""Rooms: the session's video room page, its join window and Jitsi access tokens."""

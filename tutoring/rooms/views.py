@@ -1,0 +1,40 @@
+"""The room page of a session."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+from flask_login import current_user, login_required
+
+from tutoring.database import utcnow
+from tutoring.extensions import db
+from tutoring.rooms import service
+from tutoring.scheduling import service as scheduling
+from tutoring.scheduling.models import TutoringSession
+
+bp = Blueprint("rooms", __name__)
+
+
+def room_session_or_404(session_id: int) -> TutoringSession:
+    """Return the session if the current user belongs in its room, else 404."""
+    session = db.session.get(TutoringSession, session_id)
+    if session is None or not service.may_enter(current_user, session):
+        abort(404)
+    return session
+
+
+@bp.get("/sessions/<int:session_id>/room")
+@login_required
+def room(session_id: int):
+    """Show the room: open inside the join window, otherwise when it opens."""
+    session = room_session_or_404(session_id)
+    now = utcnow()
+    opens, closes = scheduling.join_window(session)
+    is_open = scheduling.room_is_open(session, now)
+    return render_template(
+        "rooms/room.html",
+        session=session,
+        is_open=is_open,
+        opens=opens,
+        closes=closes,
+        too_early=now < opens,
+    )

@@ -1,0 +1,1 @@
+"""Scheduling: venues, one-on-one sessions, weekly series, calendars and iCalendar feeds."""
