@@ -1,0 +1,1 @@
+"""Rooms: the room page, the join window, Jitsi configuration and room tokens."""
