@@ -39,7 +39,8 @@ MIN_SECRET_LENGTH = 32
 ROOM_NAME = re.compile(r"[A-Za-z0-9_-]+")
 # Sent as the strings "false": JaaS documents the values as the strings "true"/"false",
 # Prosody's is_feature_allowed and the Jitsi web client allow a feature only for "true"
-# (or true), so "false" is refused everywhere. A token without `features` allows them all.
+# (or true), so "false" is refused everywhere. Without `features` Jitsi allows them to every
+# moderator (to everyone in older releases).
 DISABLED_FEATURES = ("recording", "livestreaming", "transcription", "outbound-call", "file-upload")
 # Keeps these HMACs apart from any other HMAC made with the same secret.
 _OPAQUE_ID_CONTEXT = b"manabi/jitsi-user/"
