@@ -6,7 +6,12 @@ const outdir = "static/dist";
 rmSync(outdir, { recursive: true, force: true });
 
 await build({
-  entryPoints: ["static/src/app.js", "static/src/common/realtime.js", "static/src/css/app.css"],
+  entryPoints: [
+    "static/src/app.js",
+    "static/src/common/realtime.js",
+    "static/src/rooms/room.js",
+    "static/src/css/app.css",
+  ],
   bundle: true,
   format: "esm",
   splitting: true,

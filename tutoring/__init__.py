@@ -18,7 +18,12 @@ from tutoring.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 RELAXED_ENVS = ("development", "testing")
 # Every feature's models, imported before migrations or create_all look at the metadata.
-MODEL_MODULES = ("tutoring.people.models", "tutoring.auth.models", "tutoring.scheduling.models")
+MODEL_MODULES = (
+    "tutoring.people.models",
+    "tutoring.auth.models",
+    "tutoring.scheduling.models",
+    "tutoring.attendance.models",
+)
 
 
 def create_app(
@@ -42,6 +47,7 @@ def create_app(
     app.json.sort_keys = False
 
     register_extensions(app)
+    _check_integrations(app)
     register_blueprints(app)
     register_cli(app)
     return app
@@ -66,6 +72,13 @@ def _finish_config(app: Flask) -> None:
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
+
+
+def _check_integrations(app: Flask) -> None:
+    """Read the Jitsi signing keys now, so a configuration error stops the start, not a room."""
+    from tutoring.rooms.jitsi import keys_from_config
+
+    app.extensions["jitsi_keys"] = keys_from_config(app.config)
 
 
 def _development_secret(instance: Path) -> str:
@@ -137,12 +150,21 @@ def register_extensions(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         # Room JWTs travel in URLs; no page leaks its address to another site.
         response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-        )
+        response.headers.setdefault("Content-Security-Policy", content_security_policy())
         return response
+
+
+def content_security_policy() -> str:
+    """Return the page's CSP: our own files only, plus the Jitsi domain on room pages."""
+    from flask import current_app, g
+
+    video = f" https://{current_app.config['JITSI_DOMAIN']}" if g.get("embeds_jitsi") else ""
+    frames = video or " 'none'"
+    return (
+        f"default-src 'self'; script-src 'self'{video}; style-src 'self'; "
+        "img-src 'self' data: blob:; connect-src 'self'; "
+        f"frame-src{frames}; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    )
 
 
 def register_blueprints(app: Flask) -> None:

@@ -32,6 +32,16 @@ SERIES_MAX_OCCURRENCES = 60
 ROOM_OPENS_MINUTES_BEFORE = 15
 ROOM_CLOSES_MINUTES_AFTER = 30
 
+# Video rooms (docs/jitsi.md). Without a secret or key, rooms get no JWT (development only).
+JITSI_DOMAIN = "meet.jit.si"
+JITSI_APP_ID: str | None = None
+JITSI_APP_SECRET: str | None = None
+JITSI_PRIVATE_KEY_PATH: str | None = None
+JITSI_KID: str | None = None
+JITSI_PREJOIN = False  # Jitsi's own camera and microphone check before entering
+# Seconds before the room page tells the user the video did not load.
+JITSI_LOAD_TIMEOUT = 12
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 PERMANENT_SESSION_LIFETIME = 60 * 60 * 12

@@ -41,6 +41,11 @@ class NewUserForm(FlaskForm):
 
 class SettingsForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    room_display_name = StringField(
+        _l("Name shown in video rooms"),
+        validators=[Optional(), Length(max=50)],
+        description=_l("Leave empty to show your name. A nickname is fine."),
+    )
     locale = SelectField(
         _l("Language"),
         choices=[

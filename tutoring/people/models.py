@@ -39,6 +39,8 @@ class User(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(String(100))
     role: Mapped[Role] = mapped_column(enum_column(Role))
     password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Shown to the other person in video rooms; None shows `name`. Learners may prefer a nickname.
+    room_display_name: Mapped[str | None] = mapped_column(String(50))
     # None: follow the browser's Accept-Language.
     locale: Mapped[str | None] = mapped_column(String(5))
     active: Mapped[bool] = mapped_column(default=True)
@@ -53,6 +55,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.active
+
+    @property
+    def shown_in_rooms(self) -> str:
+        return self.room_display_name or self.name
 
     @property
     def sign_in_name(self) -> str:

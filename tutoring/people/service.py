@@ -108,8 +108,17 @@ def create_user(
     return user
 
 
-def update_settings(user: User, *, name: str, locale: str | None) -> None:
-    """Change a user's own display name and language (None follows the browser)."""
+_UNCHANGED = object()
+
+
+def update_settings(
+    user: User,
+    *,
+    name: str,
+    locale: str | None,
+    room_display_name: str | None | object = _UNCHANGED,
+) -> None:
+    """Change a user's own name, language (None follows the browser) and name shown in rooms."""
     name = name.strip()
     if not name:
         raise ValidationError("name", _l("This field is required."))
@@ -117,6 +126,8 @@ def update_settings(user: User, *, name: str, locale: str | None) -> None:
         raise ValidationError("locale", _l("Unknown language."))
     user.name = name[:100]
     user.locale = locale
+    if room_display_name is not _UNCHANGED:
+        user.room_display_name = (room_display_name or "").strip()[:50] or None
     db.session.flush()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, current_app, g, render_template
 from flask_login import current_user, login_required
 
 from tutoring.database import utcnow
@@ -25,16 +25,26 @@ def room_session_or_404(session_id: int) -> TutoringSession:
 @bp.get("/sessions/<int:session_id>/room")
 @login_required
 def room(session_id: int):
-    """Show the room: open inside the join window, otherwise when it opens."""
+    """Show the room (video and whiteboard) inside the join window, otherwise when it opens."""
     session = room_session_or_404(session_id)
     now = utcnow()
     opens, closes = scheduling.join_window(session)
-    is_open = scheduling.room_is_open(session, now)
-    return render_template(
-        "rooms/room.html",
-        session=session,
-        is_open=is_open,
-        opens=opens,
-        closes=closes,
-        too_early=now < opens,
+    try:
+        details = service.room_details(current_user, session, now)
+    except service.RoomClosed:
+        details = None
+    else:
+        g.embeds_jitsi = True  # lets the CSP allow the Jitsi domain on this page only
+    response = current_app.make_response(
+        render_template(
+            "rooms/room.html",
+            session=session,
+            details=details,
+            opens=opens,
+            closes=closes,
+            too_early=now < opens,
+            moderator=service.is_moderator(current_user, session),
+        )
     )
+    response.headers["Cache-Control"] = "no-store"  # the page holds a room token
+    return response

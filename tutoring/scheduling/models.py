@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tutoring.database import enum_column, utcnow
 from tutoring.extensions import db
 from tutoring.people.models import User
+from tutoring.rooms.jitsi import new_room_name
 
 
 class Kind(enum.StrEnum):
@@ -78,6 +79,8 @@ class TutoringSession(db.Model):
     series_id: Mapped[int | None] = mapped_column(
         ForeignKey("session_series.id", ondelete="SET NULL"), index=True
     )
+    # The Jitsi room: random, unguessable, with nothing personal in it.
+    room_name: Mapped[str] = mapped_column(String(64), unique=True, default=new_room_name)
     # Counts changes, for iCalendar SEQUENCE: calendar apps replace older copies.
     revision: Mapped[int] = mapped_column(default=0)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

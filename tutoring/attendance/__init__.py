@@ -1,0 +1,1 @@
+"""Attendance: presence recorded from the room, intervals, statuses, review and exports."""
