@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import shutil
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
 
 from tutoring import create_app
 from tutoring.extensions import db
@@ -127,6 +129,18 @@ def app(database_template: str, tmp_path: Path, app_config: dict, request) -> Fl
         db.engine.dispose()
     if errors.records and not request.node.get_closest_marker("server_errors_expected"):
         pytest.fail("the app logged errors: " + "; ".join(r.getMessage() for r in errors.records))
+
+
+@pytest.fixture
+def live_server(app):
+    """Serve the test's app on 127.0.0.1 with a free port; yield its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+    server.server_close()
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ MODEL_MODULES = (
     "tutoring.auth.models",
     "tutoring.scheduling.models",
     "tutoring.attendance.models",
+    "tutoring.whiteboard.models",
 )
 
 
@@ -119,11 +120,19 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     oauth.init_app(app)
+    register_socket_namespaces()
     socketio.init_app(
         app,
-        async_mode="threading",
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config.get("REDIS_URL"),
+        # None: only this site's own origin may open a socket.
         cors_allowed_origins=app.config.get("SOCKETIO_ORIGINS"),
+        # One client's events are handled in order: stroke order matters.
+        async_handlers=False,
+        # The largest legal stroke (5000 points with pressures) fits; anything bigger is refused.
+        max_http_buffer_size=app.config["SOCKETIO_MAX_MESSAGE_BYTES"],
+        logger=False,
+        engineio_logger=False,
     )
     register_filters(app)
 
@@ -165,6 +174,14 @@ def content_security_policy() -> str:
         "img-src 'self' data: blob:; connect-src 'self'; "
         f"frame-src{frames}; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
     )
+
+
+def register_socket_namespaces() -> None:
+    """Register the Socket.IO namespaces once on the shared SocketIO object."""
+    from tutoring.whiteboard.events import WhiteboardNamespace
+
+    if not any(isinstance(h, WhiteboardNamespace) for h in socketio.namespace_handlers):
+        socketio.on_namespace(WhiteboardNamespace())
 
 
 def register_blueprints(app: Flask) -> None:

@@ -42,6 +42,11 @@ JITSI_PREJOIN = False  # Jitsi's own camera and microphone check before entering
 # Seconds before the room page tells the user the video did not load.
 JITSI_LOAD_TIMEOUT = 12
 
+# Whiteboard sockets. "threading" is the embedded default (make run); see docs/deploy.md.
+SOCKETIO_ASYNC_MODE = "threading"
+SOCKETIO_ORIGINS: list[str] | str | None = None
+SOCKETIO_MAX_MESSAGE_BYTES = 512 * 1024
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 PERMANENT_SESSION_LIFETIME = 60 * 60 * 12

@@ -21,6 +21,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from tutoring.auth import service
 from tutoring.auth.forms import EmptyForm, InvitationForm, LoginForm, PasswordForm, TokenForm
+from tutoring.auth.signals import sessions_ended
 from tutoring.extensions import client_address, db, limiter
 from tutoring.forms_util import attach_error, safe_next
 from tutoring.validation import ValidationError
@@ -85,6 +86,8 @@ def login():
 @bp.post("/logout")
 def logout():
     """Sign out (POST only, so a link on another site cannot sign anyone out)."""
+    if current_user.is_authenticated:
+        sessions_ended.send(current_user.id)
     logout_user()
     session.clear()
     flash(_("You have signed out."), "info")
@@ -97,6 +100,7 @@ def logout_everywhere():
     """End every sign-in session of the user on every device."""
     service.sign_out_everywhere(current_user)
     db.session.commit()
+    sessions_ended.send(current_user.id)
     logout_user()
     session.clear()
     flash(_("You have signed out on every device."), "info")

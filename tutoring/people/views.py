@@ -20,6 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from tutoring.auth import service as auth_service
 from tutoring.auth.forms import EmptyForm
 from tutoring.auth.permissions import managers_only
+from tutoring.auth.signals import sessions_ended
 from tutoring.extensions import db
 from tutoring.forms_util import attach_error, safe_next
 from tutoring.people import service
@@ -119,6 +120,8 @@ def set_active(user_id: int):
         flash(str(error.message), "error")
     else:
         db.session.commit()
+        if not active:
+            sessions_ended.send(user.id)
         if active:
             flash(_("%(name)s can sign in again.", name=user.name), "info")
         else:

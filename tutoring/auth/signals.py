@@ -1,0 +1,10 @@
+"""Signals other features listen to, so auth does not need to know them."""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+signals = Namespace()
+# Sent with the user's id when their sign-in sessions end: sign-out, sign-out everywhere,
+# a password change elsewhere, or a disabled account.
+sessions_ended = signals.signal("sessions-ended")

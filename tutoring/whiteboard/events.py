@@ -1,0 +1,304 @@
+"""The /whiteboard Socket.IO namespace: join a session's board, draw, undo, clear, point.
+
+Every client event answers through its acknowledgement, `{"ok": true, ...}` or
+`{"ok": false, "error": {"code", "message"}}`; nothing a client sends raises.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_socketio import ConnectionRefusedError, Namespace, join_room, leave_room
+
+from tutoring.attendance import service as attendance
+from tutoring.attendance.models import PresenceKind, PresenceSource
+from tutoring.auth.service import user_for_token
+from tutoring.auth.signals import sessions_ended
+from tutoring.extensions import db
+from tutoring.people.models import User
+from tutoring.rooms import service as rooms
+from tutoring.scheduling import service as scheduling
+from tutoring.scheduling.models import TutoringSession
+from tutoring.validation import ValidationError
+from tutoring.whiteboard import schema, service
+from tutoring.whiteboard.flood import FloodGuard
+
+NAMESPACE = "/whiteboard"
+# Events relayed as they are, never stored: cheap, and checked against the DB less often.
+RELAYED = {"stroke:live", "pointer"}
+# How long a connection trusts its user's account state between checks on relayed events.
+RECHECK_SECONDS = 5.0
+
+
+@dataclass
+class Connection:
+    """What the server keeps of one socket, in the process that holds it."""
+
+    user_id: int
+    session_version: int
+    guard: FloodGuard = field(default_factory=FloodGuard)
+    session_id: int | None = None
+    checked_at: float = field(default_factory=time.monotonic)
+
+
+def board_room(session_id: int) -> str:
+    return f"board:{session_id}"
+
+
+def user_room(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def refusal(code: str, message: str, field_name: str | None = None) -> dict:
+    error = {"code": code, "message": str(message)}
+    if field_name:
+        error["field"] = field_name
+    return {"ok": False, "error": error}
+
+
+class WhiteboardNamespace(Namespace):
+    def __init__(self, namespace: str = NAMESPACE) -> None:
+        super().__init__(namespace)
+        self.connections: dict[str, Connection] = {}
+
+    # Dispatch
+
+    def trigger_event(self, event: str, *args: Any):
+        """Route events (also "stroke:live") to handlers; unknown events get an error ack."""
+        if event in ("connect", "disconnect"):
+            return super().trigger_event(event, *args)
+        handler = (
+            getattr(self, "on_" + event.replace(":", "_"), None) if isinstance(event, str) else None
+        )
+        if handler is None:
+            return refusal("unknown_event", "Unknown event.")
+        return self.socketio._handle_event(
+            self._guarded(handler, event), event, self.namespace, *args
+        )
+
+    def _guarded(self, handler, event: str):
+        """Wrap a handler with the flood guard, the account check and error answers."""
+
+        def run(*payload: Any):
+            connection = self.connections.get(request.sid)
+            if connection is None:
+                return refusal("unauthorized", _("Sign in first."))
+            verdict = connection.guard.check(time.monotonic())
+            if verdict == "disconnect":
+                current_app.logger.warning("whiteboard: disconnecting a flooding client")
+                self._disconnect_after_answer(request.sid)
+                return refusal("rate_limited", _("Too many messages."))
+            if verdict == "refuse":
+                return refusal("rate_limited", _("Too many messages. Slow down."))
+            user = self._current_account(connection, strict=event not in RELAYED)
+            if user is None:
+                self._disconnect_after_answer(request.sid)
+                return refusal("unauthorized", _("Sign in first."))
+            try:
+                return handler(user, connection, payload[0] if payload else None)
+            except ValidationError as error:
+                db.session.rollback()
+                return refusal(error.code, error.message, error.field)
+            except Exception:
+                db.session.rollback()
+                current_app.logger.exception("whiteboard: %s failed", event)
+                return refusal(
+                    "server_error", _("Something went wrong on our side. Please try again later.")
+                )
+
+        return run
+
+    def _disconnect_after_answer(self, sid: str) -> None:
+        """Close the socket once this event's answer has gone out (closing now would drop it)."""
+
+        def close() -> None:
+            self.socketio.sleep(0.2)
+            self.socketio.server.disconnect(sid, namespace=self.namespace)
+
+        self.connections.pop(sid, None)
+        self.socketio.start_background_task(close)
+
+    def _current_account(self, connection: Connection, *, strict: bool) -> User | None:
+        """Return the user if still signed in (not disabled, not signed out everywhere)."""
+        now = time.monotonic()
+        if not strict and now - connection.checked_at < RECHECK_SECONDS:
+            return db.session.get(User, connection.user_id)
+        user = db.session.get(User, connection.user_id)
+        connection.checked_at = now
+        if user is None or not user.active or user.session_version != connection.session_version:
+            return None
+        return user
+
+    # Connection
+
+    def on_connect(self, auth: Any = None):
+        """Accept the browser's session cookie or {"token": "<API token>"}; refuse anyone else."""
+        user = None
+        if isinstance(auth, dict) and isinstance(auth.get("token"), str):
+            user = user_for_token(auth["token"])
+            if user is not None:
+                db.session.commit()  # last_used_at
+        elif current_user.is_authenticated:
+            user = current_user._get_current_object()
+        if user is None:
+            raise ConnectionRefusedError("unauthorized")
+        self.connections[request.sid] = Connection(user.id, user.session_version)
+        join_room(user_room(user.id))
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        """A dropped or closed socket ends its presence on the board."""
+        connection = self.connections.pop(request.sid, None)
+        if connection is not None and connection.session_id is not None:
+            self._presence(connection, PresenceKind.LEFT)
+
+    def _presence(self, connection: Connection, kind: PresenceKind) -> None:
+        session = db.session.get(TutoringSession, connection.session_id)
+        user = db.session.get(User, connection.user_id)
+        if session is None or user is None:
+            return
+        attendance.record_presence(
+            user, session, source=PresenceSource.WHITEBOARD, kind=kind, client_id=request.sid
+        )
+        db.session.commit()
+
+    # Events
+
+    def on_join(self, user: User, connection: Connection, payload: Any) -> dict:
+        """Sent by a participant entering the room: answers every item after `since`."""
+        join = schema.parse_join(payload)
+        session = db.session.get(TutoringSession, join.session_id)
+        if session is None or not rooms.may_enter(user, session):
+            return refusal(
+                "not_found", _("This page does not exist or is not available to you."), "session_id"
+            )
+        if not scheduling.room_is_open(session):
+            return refusal("room_closed", _("The room is not open now."), "session_id")
+        if connection.session_id not in (None, session.id):
+            self._presence(connection, PresenceKind.LEFT)
+            leave_room(board_room(connection.session_id))
+        first_join = connection.session_id != session.id
+        connection.session_id = session.id
+        join_room(board_room(session.id))
+        if first_join:
+            self._presence(connection, PresenceKind.JOINED)
+        last_seq, items = service.items_since(session.id, join.since)
+        return {"ok": True, "board_id": session.id, "last_seq": last_seq, "items": items}
+
+    def _joined_session(self, connection: Connection) -> TutoringSession:
+        session = (
+            db.session.get(TutoringSession, connection.session_id)
+            if connection.session_id
+            else None
+        )
+        if session is None:
+            raise ValidationError("session_id", _("Join a board first."), code="not_joined")
+        return session
+
+    def on_stroke(self, user: User, connection: Connection, payload: Any) -> dict:
+        """Sent when a stroke ends: stored, then broadcast; a re-sent id returns its first seq."""
+        stroke = schema.parse_stroke(payload)
+        session = self._joined_session(connection)
+        item, created = service.add_stroke(session, user, stroke)
+        db.session.commit()  # acknowledged only once stored
+        if created:
+            self.emit(
+                "stroke", service.item_json(item), room=board_room(session.id), include_self=False
+            )
+        return {"ok": True, "seq": item.seq}
+
+    def on_stroke_live(self, user: User, connection: Connection, payload: Any) -> dict:
+        """Sent about every 50 ms while drawing: the new points, relayed to the others only."""
+        live = schema.parse_stroke_live(payload)
+        if connection.session_id is None:
+            raise ValidationError("session_id", _("Join a board first."), code="not_joined")
+        self.emit(
+            "stroke:live",
+            {**live.to_dict(), "author_id": user.id},
+            room=board_room(connection.session_id),
+            include_self=False,
+        )
+        return {"ok": True}
+
+    def on_undo(self, user: User, connection: Connection, payload: Any) -> dict:
+        """Hide one of one's own strokes."""
+        ref = schema.parse_undo(payload)
+        session = self._joined_session(connection)
+        item = service.toggle_stroke(session, user, ref.stroke_id, show=False)
+        db.session.commit()
+        self.emit(
+            "erase",
+            {"seq": item.seq, "stroke_id": ref.stroke_id},
+            room=board_room(session.id),
+            include_self=False,
+        )
+        return {"ok": True, "seq": item.seq}
+
+    def on_redo(self, user: User, connection: Connection, payload: Any) -> dict:
+        """Show again one of one's own strokes."""
+        ref = schema.parse_redo(payload)
+        session = self._joined_session(connection)
+        item = service.toggle_stroke(session, user, ref.stroke_id, show=True)
+        db.session.commit()
+        self.emit(
+            "restore",
+            {"seq": item.seq, "stroke_id": ref.stroke_id},
+            room=board_room(session.id),
+            include_self=False,
+        )
+        return {"ok": True, "seq": item.seq}
+
+    def on_clear(self, user: User, connection: Connection, payload: Any) -> dict:
+        """Clear a page (the tutor and coordinators; a learner is refused)."""
+        clear = schema.parse_clear(payload)
+        session = self._joined_session(connection)
+        item = service.clear_page(session, user, clear.page)
+        db.session.commit()
+        self.emit(
+            "clear",
+            {"seq": item.seq, "page": clear.page},
+            room=board_room(session.id),
+            include_self=False,
+        )
+        return {"ok": True, "seq": item.seq}
+
+    def on_pointer(self, user: User, connection: Connection, payload: Any) -> dict:
+        """Relay the laser pointer to the others; never stored."""
+        pointer = schema.parse_pointer(payload)
+        if connection.session_id is None:
+            raise ValidationError("session_id", _("Join a board first."), code="not_joined")
+        self.emit(
+            "pointer",
+            {"user_id": user.id, "page": pointer.page, "x": pointer.x, "y": pointer.y},
+            room=board_room(connection.session_id),
+            include_self=False,
+        )
+        return {"ok": True}
+
+    def on_leave(self, user: User, connection: Connection, payload: Any) -> dict:
+        """Leave the board: presence ends."""
+        if connection.session_id is not None:
+            self._presence(connection, PresenceKind.LEFT)
+            leave_room(board_room(connection.session_id))
+            connection.session_id = None
+        return {"ok": True}
+
+
+@sessions_ended.connect
+def disconnect_user(user_id: int) -> None:
+    """End the whiteboard sockets of a user who signed out or was disabled.
+
+    Sockets in this process close at once; other processes close theirs at the user's next
+    event, when the account check fails.
+    """
+    from tutoring.extensions import socketio
+
+    server = socketio.server
+    if server is None:
+        return
+    for sid, _eio_sid in list(server.manager.get_participants(NAMESPACE, user_room(user_id))):
+        server.disconnect(sid, namespace=NAMESPACE)

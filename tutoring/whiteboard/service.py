@@ -1,0 +1,155 @@
+"""The board store: items appended with a per-board sequence number, replayed in order."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from tutoring.extensions import db
+from tutoring.people.models import Role, User
+from tutoring.scheduling.models import TutoringSession
+from tutoring.validation import ValidationError
+from tutoring.whiteboard.models import Board, BoardItem, ItemType
+from tutoring.whiteboard.schema import Stroke, encode_points
+
+
+def _next_seq(session_id: int) -> int:
+    """Take the board's next number inside the current transaction (no gaps, no duplicates).
+
+    The UPDATE locks the board row until commit, so concurrent senders (on PostgreSQL, or
+    in several processes) queue here instead of reading the same last_seq.
+    """
+    if db.session.get(Board, session_id) is None:
+        db.session.add(Board(session_id=session_id))
+        db.session.flush()
+    return db.session.execute(
+        update(Board)
+        .where(Board.session_id == session_id)
+        .values(last_seq=Board.last_seq + 1)
+        .returning(Board.last_seq)
+    ).scalar_one()
+
+
+def _append(session: TutoringSession, author: User, item_type: ItemType, **fields) -> BoardItem:
+    item = BoardItem(
+        session_id=session.id,
+        seq=_next_seq(session.id),
+        type=item_type,
+        author_id=author.id,
+        **fields,
+    )
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+def item_json(item: BoardItem) -> dict:
+    """Return an item as replayed and broadcast: {seq, type, author_id, ...}."""
+    body = {"seq": item.seq, "type": item.type.value, "author_id": item.author_id}
+    if item.type in (ItemType.STROKE, ItemType.IMAGE):
+        body.update(id=item.stroke_id, page=item.page, **item.data)
+    elif item.type in (ItemType.ERASE, ItemType.RESTORE):
+        body.update(stroke_id=item.target_id, page=item.page)
+    else:
+        body.update(page=item.page)
+    return body
+
+
+def find_stroke(session_id: int, stroke_id: str) -> BoardItem | None:
+    """Return the stroke (or image) with this client id on the board."""
+    return db.session.scalar(
+        select(BoardItem).where(
+            BoardItem.session_id == session_id, BoardItem.stroke_id == stroke_id
+        )
+    )
+
+
+def add_stroke(session: TutoringSession, author: User, stroke: Stroke) -> tuple[BoardItem, bool]:
+    """Store a finished stroke; a stroke id already stored returns that item and False."""
+    existing = find_stroke(session.id, stroke.id)
+    if existing is not None:
+        return existing, False
+    data = {
+        "tool": stroke.tool,
+        "color": stroke.color,
+        "width": stroke.width,
+        "points": encode_points(stroke.points),
+    }
+    if stroke.text is not None:
+        data["text"] = stroke.text
+    if stroke.pressures is not None:
+        data["pressures"] = [round(p, 3) for p in stroke.pressures]
+    try:
+        with db.session.begin_nested():
+            item = _append(
+                session, author, ItemType.STROKE, page=stroke.page, stroke_id=stroke.id, data=data
+            )
+    except IntegrityError:
+        # The same id arrived twice at once (a retry racing the original): keep the first.
+        existing = find_stroke(session.id, stroke.id)
+        if existing is None:
+            raise
+        return existing, False
+    return item, True
+
+
+def _visible(session_id: int, stroke: BoardItem) -> bool:
+    """Tell whether a stroke is shown now: not erased since its last restore, nor cleared."""
+    later = db.session.scalars(
+        select(BoardItem)
+        .where(
+            BoardItem.session_id == session_id,
+            BoardItem.seq > stroke.seq,
+            (BoardItem.target_id == stroke.stroke_id)
+            | ((BoardItem.type == ItemType.CLEAR) & (BoardItem.page == stroke.page)),
+        )
+        .order_by(BoardItem.seq)
+    ).all()
+    shown = True
+    for item in later:
+        if item.type is ItemType.CLEAR:
+            return False
+        shown = item.type is ItemType.RESTORE
+    return shown
+
+
+def toggle_stroke(
+    session: TutoringSession, author: User, stroke_id: str, *, show: bool
+) -> BoardItem:
+    """Undo (hide) or redo (show) one of the author's own strokes."""
+    stroke = find_stroke(session.id, stroke_id)
+    if stroke is None or stroke.author_id != author.id:
+        raise ValidationError("stroke_id", _l("No such stroke of yours on this board."))
+    if _visible(session.id, stroke) == show:
+        message = (
+            _l("The stroke is already shown.") if show else _l("The stroke is already hidden.")
+        )
+        raise ValidationError("stroke_id", message, code="conflict")
+    item_type = ItemType.RESTORE if show else ItemType.ERASE
+    return _append(session, author, item_type, page=stroke.page, target_id=stroke_id)
+
+
+def may_clear(actor: User, session: TutoringSession) -> bool:
+    """Tell whether the actor may clear a page: the session's tutor and coordinators, not learners."""
+    return actor.id == session.tutor_id or actor.role in (Role.COORDINATOR, Role.ADMIN)
+
+
+def clear_page(session: TutoringSession, author: User, page: int) -> BoardItem:
+    """Hide everything drawn on a page so far."""
+    if not may_clear(author, session):
+        raise ValidationError("page", _l("Only the tutor can clear a page."), code="forbidden")
+    return _append(session, author, ItemType.CLEAR, page=page)
+
+
+def items_since(session_id: int, since: int | None) -> tuple[int, list[dict]]:
+    """Return the board's last seq and every item after `since`, in order (one query)."""
+    board = db.session.get(Board, session_id)
+    if board is None:
+        return 0, []
+    rows = db.session.scalars(
+        select(BoardItem)
+        .where(BoardItem.session_id == session_id, BoardItem.seq > (since or 0))
+        .order_by(BoardItem.seq)
+    )
+    return board.last_seq, [item_json(item) for item in rows]
