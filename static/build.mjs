@@ -6,7 +6,14 @@ const outdir = "static/dist";
 rmSync(outdir, { recursive: true, force: true });
 
 await build({
-  entryPoints: ["static/src/app.js", "static/src/common/realtime.js", "static/src/css/app.css"],
+  entryPoints: [
+    "static/src/app.js",
+    "static/src/common/realtime.js",
+    "static/src/css/app.css",
+    // The room page loads these two: dist/whiteboard.js and dist/whiteboard.css.
+    { in: "static/src/whiteboard/index.js", out: "whiteboard" },
+    "static/src/css/whiteboard.css",
+  ],
   bundle: true,
   format: "esm",
   splitting: true,
