@@ -19,6 +19,7 @@ const BANNER_ICONS = {
   failed: "offline",
 };
 const CONNECTED_NOTICE_MS = 3000;
+const FAILED_NOTICE_MS = 8000;
 
 function element(tag, className, attributes = {}) {
   const node = document.createElement(tag);
@@ -247,13 +248,16 @@ export function mount(root) {
     bannerIcon.replaceChildren(icon(BANNER_ICONS[kind]));
     bannerText.textContent = text;
     banner.hidden = false;
-    if (kind === "connected") bannerTimer = setTimeout(() => (banner.dataset.state = "idle"), CONNECTED_NOTICE_MS);
+    const shownFor = { connected: CONNECTED_NOTICE_MS, failed: FAILED_NOTICE_MS }[kind];
+    if (shownFor) bannerTimer = setTimeout(() => (banner.dataset.state = "idle"), shownFor);
   }
 
   sync.addEventListener("state", ({ detail }) => {
     const { state: connection, message, unsent } = detail;
     if (connection === "connected") {
-      if (banner.dataset.state !== "connected" && banner.dataset.state !== "idle") {
+      // Say so only when it was not connected before: the state is also re-sent whenever
+      // the outbox changes, and must not replace a failure message.
+      if (["connecting", "reconnecting", "refused"].includes(banner.dataset.state)) {
         showBanner("connected", t("status_connected"));
       }
     } else {
