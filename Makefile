@@ -9,14 +9,18 @@ FLASK := $(BIN)/flask --app wsgi
 POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 CATALOGUES := $(wildcard tutoring/translations/*/LC_MESSAGES/messages.po)
 
-.PHONY: run test test-sqlite test-postgres lint format install assets translations extract db bench clean
+.PHONY: run test test-js test-sqlite test-postgres lint format install assets translations extract db bench clean
 
 run: install assets translations
 	TUTORING_ENV=development $(FLASK) db upgrade
 	TUTORING_ENV=development $(FLASK) demo --if-empty
 	TUTORING_ENV=development $(FLASK) run --host $(HOST) --port $(PORT)
 
-test: install assets translations lint test-sqlite test-postgres
+test: install assets translations lint test-js test-sqlite test-postgres
+
+# The browser code's pure parts (whiteboard model, protocol, sync) under Node's test runner.
+test-js: node_modules/.installed
+	node --test static/tests/
 
 test-sqlite:
 	$(BIN)/pytest

@@ -11,6 +11,9 @@ await build({
     "static/src/common/realtime.js",
     "static/src/rooms/room.js",
     "static/src/css/app.css",
+    // The room page loads these two: dist/whiteboard.js and dist/whiteboard.css.
+    { in: "static/src/whiteboard/index.js", out: "whiteboard" },
+    "static/src/css/whiteboard.css",
   ],
   bundle: true,
   format: "esm",

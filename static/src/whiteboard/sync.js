@@ -1,0 +1,339 @@
+// The /whiteboard Socket.IO protocol of CONTRACT.md: join and replay, live batches, the
+// outbox of strokes until acknowledged, broadcasts, undo/redo/clear, laser pointer.
+//
+// Events dispatched (an EventTarget): "state" {state, message, unsent}, "change" (the
+// board changed), "live" (others' live strokes or pointers moved), "failed" {code, message}.
+// States: connecting, connected (joined), reconnecting, refused (not allowed: no retry).
+import { connect as defaultConnect } from "../common/realtime.js";
+import { LiveStrokes, Pointers } from "./board.js";
+import { LiveBatcher, Outbox, SeqCursor, outboxKey, retryable, strokePayload } from "./protocol.js";
+
+export const NAMESPACE = "/whiteboard";
+const LIVE_INTERVAL_MS = 50;
+const POINTER_INTERVAL_MS = 50;
+const ACK_TIMEOUT_MS = 10000;
+const RETRY_MS = 3000;
+// Strokes in flight at once when emptying the outbox, so a long offline drawing is resent
+// steadily instead of in one burst the server's flood guard would refuse.
+const MAX_IN_FLIGHT = 8;
+
+function sessionStore() {
+  try {
+    return globalThis.sessionStorage ?? null;
+  } catch {
+    return null; // storage blocked by the browser's privacy settings
+  }
+}
+
+export class WhiteboardSync extends EventTarget {
+  constructor({
+    sessionId,
+    board,
+    userId = null,
+    storage = sessionStore(),
+    connect = defaultConnect,
+    timers = globalThis,
+    now = () => Date.now(),
+  }) {
+    super();
+    this.sessionId = sessionId;
+    this.board = board;
+    this.userId = userId;
+    this.connectFn = connect;
+    this.timers = timers;
+    this.now = now;
+    this.live = new LiveStrokes();
+    this.pointers = new Pointers();
+    this.cursor = new SeqCursor();
+    this.outbox = new Outbox(storage, outboxKey(sessionId));
+    this.inFlight = new Map(); // stroke id -> token of the send awaiting its ack
+    this.waiters = new Map(); // stroke id -> callbacks waiting for its ack (an undo)
+    this.ownIds = new Set(this.outbox.list().map((stroke) => stroke.id));
+    this.state = "connecting";
+    this.joined = false;
+    this.drawing = null; // {stroke, batcher, timer}
+    this.pointerTimer = null;
+    this.pointerNext = null;
+    this.retryTimer = null;
+    this.sendToken = 0;
+    // Strokes left over from before a reload are shown at once and sent after joining.
+    for (const stroke of this.outbox.list()) board.addPending(stroke);
+  }
+
+  /** Open the connection and start following the board. */
+  start() {
+    const socket = this.connectFn(NAMESPACE);
+    this.socket = socket;
+    // "connect" fires on the first connection and again after every reconnection: joining
+    // each time is what makes the room talk to us again after a network drop.
+    socket.on("connect", () => this.join());
+    socket.on("disconnect", (reason) => this.disconnected(reason));
+    socket.on("connect_error", (error) => {
+      // Not active any more means the server refused the connection itself (no session).
+      if (!socket.active) this.setState("refused", error?.message);
+      else this.setState("reconnecting");
+    });
+    socket.io?.on?.("reconnect_attempt", () => this.setState("reconnecting"));
+    socket.on("stroke", (item) => this.received({ ...item, type: "stroke" }));
+    socket.on("erase", (item) => this.received({ ...item, type: "erase" }));
+    socket.on("restore", (item) => this.received({ ...item, type: "restore" }));
+    socket.on("clear", (item) => this.received({ ...item, type: "clear" }));
+    socket.on("stroke:live", (message) => {
+      if (!message || typeof message.id !== "string") return;
+      this.live.update(message, this.now());
+      this.dispatch("live");
+    });
+    socket.on("pointer", (message) => {
+      if (!message) return;
+      this.pointers.move(message.user_id ?? "?", message.page, message.x, message.y, this.now());
+      this.dispatch("live");
+    });
+  }
+
+  /** Say goodbye (presence ends) and close the connection. */
+  stop() {
+    this.endLive();
+    this.timers.clearInterval(this.pointerTimer);
+    this.pointerTimer = null;
+    if (this.socket?.connected) this.socket.emit("leave", {});
+    this.socket?.disconnect();
+  }
+
+  // Connection and replay.
+
+  join() {
+    this.joined = false;
+    this.inFlight.clear();
+    this.setState(this.state === "connecting" ? "connecting" : "reconnecting");
+    const socket = this.socket;
+    socket.timeout(ACK_TIMEOUT_MS).emit(
+      "join",
+      { session_id: this.sessionId, since: this.cursor.confirmed },
+      (error, ack) => {
+        if (!socket.connected) return; // the next "connect" joins again
+        if (error) {
+          this.timers.setTimeout(() => socket.connected && !this.joined && this.join(), RETRY_MS);
+          return;
+        }
+        if (!ack?.ok) {
+          // Not allowed in the room (or the room is closed): reconnecting will not help.
+          this.setState("refused", ack?.error?.message);
+          socket.disconnect();
+          return;
+        }
+        for (const item of ack.items ?? []) this.board.apply(item);
+        this.cursor.joined(ack.last_seq);
+        this.joined = true;
+        this.setState("connected");
+        this.dispatch("change");
+        this.flush();
+      },
+    );
+  }
+
+  disconnected(reason) {
+    this.joined = false;
+    this.inFlight.clear();
+    if (reason === "io server disconnect" || reason === "io client disconnect") {
+      // The server dropped us (a flood, a closed room): Socket.IO will not retry by itself.
+      if (this.state !== "refused" && reason === "io server disconnect") {
+        this.setState("reconnecting");
+        this.timers.setTimeout(() => this.socket.connect(), RETRY_MS);
+      }
+      return;
+    }
+    if (this.state !== "refused") this.setState("reconnecting");
+  }
+
+  received(item) {
+    if (item.type === "stroke") this.live.finish(item.id);
+    if (this.board.apply(item)) {
+      this.cursor.saw(item.seq);
+      this.dispatch("change");
+    }
+  }
+
+  // Drawing: live batches while the pen is down, then the stroke through the outbox.
+
+  /** Start sending a stroke in progress; `stroke.points` grows as the user draws. */
+  beginStroke(stroke) {
+    this.endLive();
+    const batcher = new LiveBatcher();
+    const timer = this.timers.setInterval(() => this.sendLive(), LIVE_INTERVAL_MS);
+    this.drawing = { stroke, batcher, timer };
+  }
+
+  sendLive() {
+    if (!this.drawing || !this.joined) return;
+    for (const batch of this.drawing.batcher.take(this.drawing.stroke)) {
+      // Volatile: a live batch that cannot go now is worthless later.
+      this.socket.volatile.emit("stroke:live", batch);
+    }
+  }
+
+  endLive() {
+    if (!this.drawing) return;
+    this.timers.clearInterval(this.drawing.timer);
+    this.drawing = null;
+  }
+
+  /** Stop a stroke without storing it (a second finger came: it was a pinch). */
+  cancelStroke() {
+    this.endLive();
+  }
+
+  /** Store a finished stroke: shown at once, kept in the outbox until the server acks it. */
+  endStroke(stroke) {
+    this.endLive();
+    const payload = strokePayload(stroke);
+    this.ownIds.add(payload.id);
+    this.board.addPending(payload);
+    this.outbox.add(payload);
+    this.dispatch("change");
+    this.flush();
+  }
+
+  /** Send outbox strokes not yet in flight, a few at a time. */
+  flush() {
+    if (this.joined) {
+      for (const payload of this.outbox.list()) {
+        if (this.inFlight.size >= MAX_IN_FLIGHT) break;
+        if (!this.inFlight.has(payload.id)) this.send(payload);
+      }
+    }
+    this.setState(this.state); // the unsent count may have changed
+  }
+
+  send(payload) {
+    const token = (this.sendToken += 1);
+    const socket = this.socket;
+    this.inFlight.set(payload.id, token);
+    socket.timeout(ACK_TIMEOUT_MS).emit("stroke", payload, (error, ack) => {
+      // An answer on an older connection or to an older send: the current one decides.
+      if (this.inFlight.get(payload.id) !== token) return;
+      this.inFlight.delete(payload.id);
+      if (!error && ack?.ok) {
+        this.outbox.remove(payload.id);
+        const item = { ...payload, seq: ack.seq, type: "stroke", author_id: this.userId };
+        if (this.board.apply(item)) this.cursor.saw(ack.seq);
+        this.settle(payload.id, true);
+        this.dispatch("change");
+        this.flush();
+        return;
+      }
+      if (retryable(error ? null : ack)) {
+        this.scheduleRetry();
+        return;
+      }
+      // Refused for good (invalid, not allowed): keeping it would resend it forever.
+      this.outbox.remove(payload.id);
+      this.board.dropPending(payload.id);
+      this.settle(payload.id, false);
+      this.dispatch("failed", ack?.error ?? {});
+      this.dispatch("change");
+      this.flush();
+    });
+  }
+
+  scheduleRetry() {
+    if (this.retryTimer) return;
+    this.retryTimer = this.timers.setTimeout(() => {
+      this.retryTimer = null;
+      this.flush();
+    }, RETRY_MS);
+  }
+
+  settle(id, stored) {
+    for (const resolve of this.waiters.get(id) ?? []) resolve(stored);
+    this.waiters.delete(id);
+  }
+
+  /** Resolve true once an own stroke is stored, false if the server refused it. */
+  stored(id) {
+    if (!this.outbox.has(id)) return Promise.resolve(this.board.drawn.has(id));
+    return new Promise((resolve) => {
+      this.waiters.set(id, [...(this.waiters.get(id) ?? []), resolve]);
+    });
+  }
+
+  /** Tell whether a stroke was drawn by this user (here, in another tab, or before a reload). */
+  isMine(stroke) {
+    return this.ownIds.has(stroke.id) || (this.userId != null && stroke.author_id === this.userId);
+  }
+
+  // Undo, redo, clear: acknowledged requests, applied when the server has stored them.
+
+  /** Hide an own stroke; resolve whether the server did. */
+  async undo(strokeId) {
+    return this.toggle("undo", "erase", strokeId);
+  }
+
+  /** Show an own stroke hidden by undo; resolve whether the server did. */
+  async redo(strokeId) {
+    return this.toggle("redo", "restore", strokeId);
+  }
+
+  async toggle(event, type, strokeId) {
+    // The server handles events concurrently, so an undo must not overtake its stroke.
+    if (!(await this.stored(strokeId))) return false;
+    const ack = await this.request(event, { stroke_id: strokeId });
+    if (!ack?.ok) return false;
+    this.received({ seq: ack.seq, type, stroke_id: strokeId });
+    return true;
+  }
+
+  /** Clear a page for everyone (tutors and coordinators); resolve whether it was done. */
+  async clear(page) {
+    const ack = await this.request("clear", { page });
+    if (!ack?.ok) return false;
+    this.received({ seq: ack.seq, type: "clear", page });
+    return true;
+  }
+
+  request(event, payload) {
+    // Never let Socket.IO buffer these while offline: a clear sent minutes later would
+    // surprise everyone. The buttons are disabled meanwhile anyway.
+    if (!this.joined || !this.socket.connected) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      this.socket.timeout(ACK_TIMEOUT_MS).emit(event, payload, (error, ack) => {
+        if (ack && !ack.ok) this.dispatch("failed", ack.error ?? {});
+        resolve(error ? null : ack);
+      });
+    });
+  }
+
+  // Laser pointer: at most one message per interval, the latest position wins.
+
+  /** Move this user's laser pointer. */
+  pointer(page, x, y) {
+    this.pointers.move("me", page, x, y, this.now());
+    this.dispatch("live");
+    this.pointerNext = { page, x: Math.round(x * 10) / 10, y: Math.round(y * 10) / 10 };
+    if (this.pointerTimer) return;
+    this.sendPointer();
+    this.pointerTimer = this.timers.setInterval(() => {
+      if (!this.pointerNext) {
+        this.timers.clearInterval(this.pointerTimer);
+        this.pointerTimer = null;
+        return;
+      }
+      this.sendPointer();
+    }, POINTER_INTERVAL_MS);
+  }
+
+  sendPointer() {
+    if (this.joined && this.pointerNext) this.socket.volatile.emit("pointer", this.pointerNext);
+    this.pointerNext = null;
+  }
+
+  // Notifications.
+
+  setState(state, message = "") {
+    this.state = state;
+    this.dispatch("state", { state, message: message ?? "", unsent: this.outbox.size });
+  }
+
+  dispatch(type, detail = {}) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}
