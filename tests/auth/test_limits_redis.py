@@ -29,8 +29,8 @@ def redis_url():
 
 @pytest.fixture
 def app_config(redis_url):
+    # Only the limiter uses Redis here: REDIS_URL would also start the Socket.IO queue listener.
     return {
-        "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url,
         # A fresh key space per test, so earlier runs leave no counts behind.
         "RATELIMIT_KEY_PREFIX": uuid.uuid4().hex,
@@ -67,3 +67,20 @@ def test_failures_counted_by_one_app_limit_a_new_one(app, make_user, redis_url, 
         instance_path=str(tmp_path / "other"),
     )
     assert sign_in(restarted.test_client(), learner.email, "wrong").status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("redis_url", "storage"),
+    [("redis://cache:6379/0", "redis://cache:6379/0"), (None, "memory://")],
+)
+def test_redis_url_becomes_the_limit_storage(tmp_path, redis_url, storage):
+    from flask import Flask
+
+    from tutoring import _finish_config
+    from tutoring import config as defaults
+
+    app = Flask("probe", instance_path=str(tmp_path))
+    app.config.from_object(defaults)
+    app.config.update(SECRET_KEY="x", REDIS_URL=redis_url)
+    _finish_config(app)
+    assert app.config["RATELIMIT_STORAGE_URI"] == storage

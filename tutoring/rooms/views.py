@@ -10,6 +10,7 @@ from tutoring.extensions import db
 from tutoring.rooms import service
 from tutoring.scheduling import service as scheduling
 from tutoring.scheduling.models import TutoringSession
+from tutoring.whiteboard.strings import client_strings
 
 bp = Blueprint("rooms", __name__)
 
@@ -44,6 +45,7 @@ def room(session_id: int):
             closes=closes,
             too_early=now < opens,
             moderator=service.is_moderator(current_user, session),
+            whiteboard_strings=client_strings(),
         )
     )
     response.headers["Cache-Control"] = "no-store"  # the page holds a room token
