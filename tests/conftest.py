@@ -333,3 +333,107 @@ def book(app, program):
 def session_count(app) -> int:
     with app.app_context():
         return db.session.query(TutoringSession).count()
+
+
+# Real server processes, for tests across processes (Redis message queue, crashes)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class ServerProcess:
+    """`flask --app wsgi run` in a subprocess on a free port, as `make run` serves it."""
+
+    def __init__(self, database_url: str, instance: Path, **env: str) -> None:
+        import subprocess
+        import sys
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        environment = {
+            **os.environ,
+            "TUTORING_ENV": "development",
+            "TUTORING_SECRET_KEY": BASE_CONFIG["SECRET_KEY"],
+            "TUTORING_DATABASE_URL": database_url,
+            "TUTORING_ARGON2_PROFILE": "CHEAPEST",
+            **env,
+        }
+        self.log = (instance / f"server-{self.port}.log").open("w")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "flask",
+                "--app",
+                "wsgi",
+                "run",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            cwd=ROOT,
+            env=environment,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout: float = 20) -> ServerProcess:
+        import time
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:  # noqa: S310
+                    if response.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.2)
+        raise TimeoutError(f"server on {self.port} did not answer /healthz")
+
+    def stop(self, signal_number: int | None = None) -> None:
+        import signal
+
+        if self.process.poll() is None:
+            self.process.send_signal(signal_number or signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except Exception:
+                self.process.kill()
+                self.process.wait(5)
+        self.log.close()
+
+
+@pytest.fixture
+def server_processes(app, tmp_path):
+    """Return a factory starting server processes on the test's database; all stop afterwards."""
+    started: list[ServerProcess] = []
+
+    def start(**env: str) -> ServerProcess:
+        server = ServerProcess(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path, **env)
+        started.append(server)
+        return server.wait_ready()
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def redis_available(url: str) -> bool:
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        return bool(client.ping())
+    except redis.exceptions.ConnectionError:
+        return False
+    finally:
+        client.close()

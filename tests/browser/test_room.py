@@ -50,7 +50,7 @@ def test_room_constructs_jitsi_with_room_token_name_and_language(
     page = new_page(ignore_https_errors=True)
     sign_in(page, live_server, program.tutor)
     page.goto(f"{live_server}/sessions/{open_session}/room")
-    page.wait_for_function("window.jitsiStandIn !== undefined")
+    page.wait_for_function("() => window.jitsiStandIn !== undefined")
     recorded = page.evaluate("window.jitsiStandIn")
     with app.app_context():
         room_name = db.session.get(TutoringSession, open_session).room_name
@@ -82,7 +82,7 @@ def test_learner_on_a_phone_switches_between_video_and_whiteboard(
     page = new_page(viewport=PHONE, is_mobile=True, has_touch=True, ignore_https_errors=True)
     sign_in(page, live_server, program.learner)
     page.goto(f"{live_server}/sessions/{open_session}/room")
-    page.wait_for_function("window.jitsiStandIn !== undefined")
+    page.wait_for_function("() => window.jitsiStandIn !== undefined")
     options = page.evaluate("window.jitsiStandIn.options")
     assert (
         "moderator"

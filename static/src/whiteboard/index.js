@@ -101,6 +101,10 @@ export function mount(root) {
       canRedo: online && !state.busy && history.redoTarget(board, state.page) !== null,
     });
     root.dataset.tool = state.tool; // the CSS picks the cursor from it
+    // What the board holds and shows, readable from outside (support staff, browser tests).
+    root.dataset.connection = sync.state;
+    root.dataset.lastSeq = String(board.lastSeq);
+    root.dataset.shown = board.visible(state.page).map((stroke) => stroke.id).join(" ");
   }
 
   function setView(next) {
