@@ -16,6 +16,7 @@ from tutoring.database import utcnow
 from tutoring.extensions import db
 from tutoring.i18n import program_zone
 from tutoring.people.models import Role, TutorAssignment, User
+from tutoring.scheduling import signals
 from tutoring.scheduling.models import (
     CalendarFeed,
     Kind,
@@ -294,6 +295,7 @@ def book_sessions(
         _record(actor, session, "created", None)
     ensure_assigned(actor, learner, tutor)
     db.session.flush()
+    signals.sessions_booked.send(actor, sessions=sessions)
     return sessions
 
 
@@ -398,6 +400,7 @@ def reschedule(
     if new_tutor is not None:
         ensure_assigned(actor, session.learner, new_tutor)
     db.session.flush()
+    signals.sessions_rescheduled.send(actor, sessions=sessions)
     return sessions
 
 
@@ -422,6 +425,7 @@ def cancel(
         item.revision += 1
         _record(actor, item, "cancelled", before, reason)
     db.session.flush()
+    signals.sessions_cancelled.send(actor, sessions=sessions)
     return sessions
 
 
