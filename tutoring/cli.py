@@ -56,6 +56,48 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(raw)
 
+    @app.cli.command("backup")
+    @click.option(
+        "--output", type=click.Path(dir_okay=False), default=None, help="The archive to write."
+    )
+    def backup(output: str | None) -> None:
+        """Write a consistent backup (database and uploaded files); print its path last."""
+        from pathlib import Path
+
+        from tutoring.backup import BackupError, make_backup
+        from tutoring.database import utcnow
+
+        path = (
+            Path(output)
+            if output
+            else Path(app.instance_path, "backups", f"manabi-{utcnow():%Y%m%d-%H%M%S}.tar.gz")
+        )
+        try:
+            manifest = make_backup(app, path)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(
+            f"database {manifest['database']}, revision {manifest['alembic_revision']}, files {manifest['files']}"
+        )
+        click.echo(str(path))
+
+    @app.cli.command("restore")
+    @click.option("--input", "archive", type=click.Path(exists=True, dir_okay=False), required=True)
+    @click.option("--force", is_flag=True, help="Replace a database that already holds data.")
+    def restore(archive: str, force: bool) -> None:
+        """Restore a backup made by `backup` into the configured database and instance folder."""
+        from pathlib import Path
+
+        from tutoring.backup import BackupError, restore_backup
+
+        try:
+            manifest = restore_backup(app, Path(archive), force=force)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(
+            f"restored the backup of {manifest['created_at']} (revision {manifest['alembic_revision']})"
+        )
+
     @app.cli.command("demo")
     @click.option("--if-empty", is_flag=True, help="Load only into a database without accounts.")
     def demo(if_empty: bool) -> None:
