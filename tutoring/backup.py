@@ -43,6 +43,14 @@ def _alembic_revision() -> str | None:
         return None
 
 
+def _program(name: str) -> str:
+    """Return the full path of a PostgreSQL client program, or explain that it is missing."""
+    path = shutil.which(name)
+    if path is None:
+        raise BackupError(f"{name} is not installed (Debian: apt-get install postgresql-client)")
+    return path
+
+
 def _holds_data() -> bool:
     """Tell whether the configured database already has accounts (restoring would replace them)."""
     try:
@@ -85,8 +93,8 @@ def _dump_database(app: Flask, folder: Path) -> str:
     if url.get_backend_name() == "postgresql":
         target = folder / "database.pgdump"
         args, environment = _pg_environment(url)
-        result = subprocess.run(  # noqa: S603 (fixed program, arguments from configuration)
-            ["pg_dump", "--format=custom", "--no-owner", "--file", str(target), *args],
+        result = subprocess.run(  # noqa: S603 (a fixed program, arguments from configuration)
+            [_program("pg_dump"), "--format=custom", "--no-owner", "--file", str(target), *args],
             env=environment,
             capture_output=True,
             text=True,
