@@ -76,10 +76,12 @@ def _finish_config(app: Flask) -> None:
 
 
 def _check_integrations(app: Flask) -> None:
-    """Read the Jitsi signing keys now, so a configuration error stops the start, not a room."""
+    """Read the Jitsi keys and sign-in providers now, so a configuration error stops the start."""
+    from tutoring.auth.oauth import register_providers
     from tutoring.rooms.jitsi import keys_from_config
 
     app.extensions["jitsi_keys"] = keys_from_config(app.config)
+    register_providers(app)
 
 
 def _development_secret(instance: Path) -> str:

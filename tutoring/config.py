@@ -21,6 +21,11 @@ LOGIN_LIMIT_PER_ADDRESS = "50 per 15 minutes"
 # API calls with a personal token; scripts and imports need at least 300 a minute.
 API_TOKEN_LIMIT = "600 per minute"  # noqa: S105
 
+# Sign-in providers (OpenID Connect), e.g. {"line": {"preset": "line", "client_id": …,
+# "client_secret": …}}; a generic one needs "discovery_url" (and may set "scopes", "label").
+# From the environment: TUTORING_OIDC_PROVIDERS__line__client_id=… (see tutoring/auth/oauth.py).
+OIDC_PROVIDERS: dict = {}
+
 INVITATION_TTL_HOURS = 24 * 7
 PASSWORD_MIN_LENGTH = 10
 # One of argon2.profiles; tests use CHEAPEST. Hashes of other profiles are upgraded at sign-in.

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from tutoring.auth import passwords
-from tutoring.auth.models import ApiToken, Invitation
+from tutoring.auth.models import ApiToken, ExternalIdentity, Invitation
 from tutoring.database import utcnow
 from tutoring.extensions import db
 from tutoring.people import service as people
@@ -169,4 +169,79 @@ def revoke_token(user: User, token_id: int) -> bool:
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         db.session.flush()
+    return True
+
+
+# External identities (OpenID Connect)
+
+
+class IdentityRefused(Exception):
+    """No account may be signed in with this external identity."""
+
+
+def sign_in_external(
+    *, provider: str, claims: dict, invitation_token: str | None = None, now: datetime | None = None
+) -> User:
+    """Return the account an OIDC identity signs into, linking it when that is allowed.
+
+    Allowed links: through a valid invitation the person opened first, or when the provider
+    vouches for an e-mail (email_verified) that belongs to exactly one account. There is no
+    self-registration.
+    """
+    now = now or utcnow()
+    issuer, subject = str(claims.get("iss") or ""), str(claims.get("sub") or "")
+    if not issuer or not subject:
+        raise IdentityRefused("the provider sent no issuer or subject")
+    identity = db.session.scalar(
+        select(ExternalIdentity).where(
+            ExternalIdentity.issuer == issuer, ExternalIdentity.subject == subject
+        )
+    )
+    if identity is not None:
+        if not identity.user.active:
+            raise IdentityRefused("the account is disabled")
+        identity.last_used_at = now
+        db.session.flush()
+        return identity.user
+    user = None
+    if invitation_token:
+        lookup = find_invitation(invitation_token, now)
+        if lookup.problem is None:
+            user = lookup.invitation.user
+            lookup.invitation.used_at = now
+    email = claims.get("email")
+    if user is None and email and claims.get("email_verified") is True:
+        user = people.find_by_sign_in_name(str(email))
+        if user is not None and user.email != str(email).lower():
+            user = None  # a login name that looks like the e-mail is not a verified match
+    if user is None or not user.active:
+        raise IdentityRefused("no account is linked to this identity")
+    db.session.add(
+        ExternalIdentity(
+            user_id=user.id,
+            provider=provider,
+            issuer=issuer,
+            subject=subject,
+            email=str(email) if email else None,
+            last_used_at=now,
+        )
+    )
+    db.session.flush()
+    return user
+
+
+def list_identities(user: User) -> list[ExternalIdentity]:
+    """Return the external identities linked to an account."""
+    return list(
+        db.session.scalars(select(ExternalIdentity).where(ExternalIdentity.user_id == user.id))
+    )
+
+
+def unlink_identity(user: User, identity_id: int) -> bool:
+    """Remove one external identity of the account; False when it is not theirs."""
+    identity = db.session.get(ExternalIdentity, identity_id)
+    if identity is None or identity.user_id != user.id:
+        return False
+    db.session.delete(identity)
+    db.session.flush()
     return True

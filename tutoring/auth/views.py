@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 
+from authlib.integrations.base_client.errors import OAuthError
 from flask import (
     Blueprint,
     abort,
@@ -18,12 +19,16 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from joserfc.errors import JoseError
 
 from tutoring.auth import service
 from tutoring.auth.forms import EmptyForm, InvitationForm, LoginForm, PasswordForm, TokenForm
+from tutoring.auth.oauth import configured as oauth_providers
+from tutoring.auth.permissions import roles_required
 from tutoring.auth.signals import sessions_ended
-from tutoring.extensions import client_address, db, limiter
+from tutoring.extensions import client_address, db, limiter, oauth
 from tutoring.forms_util import attach_error, safe_next
+from tutoring.people.models import Role, User
 from tutoring.validation import ValidationError
 
 bp = Blueprint("auth", __name__)
@@ -43,7 +48,27 @@ def _too_many_attempts(limit):
     minutes = max(1, math.ceil((limit.reset_at - 1 - time.time()) / 60))
     form = LoginForm()
     form.form_errors.append(_("Too many sign-in attempts. Try again in %(n)d minutes.", n=minutes))
-    return current_app.make_response((render_template("auth/login.html", form=form), 429))
+    return current_app.make_response(
+        (render_template("auth/login.html", form=form, providers={}), 429)
+    )
+
+
+def _start_session(user) -> None:
+    """Sign the user in with a fresh session: nothing carried from before but the language."""
+    locale = session.get("locale")
+    session.clear()
+    if locale and user.locale is None:
+        session["locale"] = locale
+    login_user(user)
+
+
+def _login_page(form: LoginForm | None = None, status: int = 200, error: str | None = None):
+    form = form or LoginForm(next=request.args.get("next", ""))
+    if error:
+        form.form_errors.append(error)
+    return render_template(
+        "auth/login.html", form=form, providers=oauth_providers(current_app)
+    ), status
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -72,15 +97,51 @@ def login():
         user = service.authenticate(form.email.data, form.password.data)
         if user is not None:
             db.session.commit()
-            locale = session.get("locale")
-            session.clear()  # a fresh session at sign-in: nothing carried from before
-            if locale and user.locale is None:
-                session["locale"] = locale
-            login_user(user)
+            _start_session(user)
             return redirect(safe_next(form.next.data, url_for("dashboard.index")))
-        form.form_errors.append(_("The e-mail/login name or the password is not correct."))
-        return render_template("auth/login.html", form=form), 401
-    return render_template("auth/login.html", form=form)
+        return _login_page(form, 401, _("The e-mail/login name or the password is not correct."))
+    return _login_page(form)
+
+
+def _provider_client(provider: str):
+    if provider not in oauth_providers(current_app):
+        abort(404)
+    return oauth.create_client(provider)
+
+
+@bp.get("/login/<provider>")
+@limiter.limit("30 per 15 minutes", key_func=client_address)
+def external_login(provider: str):
+    """Send the browser to the identity provider (state, nonce and PKCE are set by Authlib)."""
+    client = _provider_client(provider)
+    return client.authorize_redirect(
+        url_for("auth.external_callback", provider=provider, _external=True)
+    )
+
+
+@bp.get("/login/<provider>/callback")
+def external_callback(provider: str):
+    """Sign in with the identity the provider vouched for, if it belongs to an account."""
+    client = _provider_client(provider)
+    try:
+        claims = client.authorize_access_token()["userinfo"]
+        user = service.sign_in_external(
+            provider=provider, claims=claims, invitation_token=session.pop("invitation", None)
+        )
+    except (OAuthError, JoseError, KeyError, TypeError):
+        return _login_page(
+            status=400, error=_("Signing in with the provider failed. Please try again.")
+        )
+    except service.IdentityRefused:
+        return _login_page(
+            status=403,
+            error=_(
+                "No account is linked to this sign-in. Open the invitation link from your coordinator first."
+            ),
+        )
+    db.session.commit()
+    _start_session(user)
+    return redirect(url_for("dashboard.index"))
 
 
 @bp.post("/logout")
@@ -124,6 +185,12 @@ def invitation(token: str):
         )
         return render_template("error.html", status=410, message=message), 410
     invitee = lookup.invitation.user
+    if request.method == "POST" and request.form.get("provider"):
+        # Link a sign-in provider instead of choosing a password: remembered until the callback.
+        if request.form["provider"] not in oauth_providers(current_app):
+            abort(400)
+        session["invitation"] = token
+        return redirect(url_for("auth.external_login", provider=request.form["provider"]))
     form = InvitationForm()
     form.login_name.description = _(
         "3 to 32 letters, digits, dots, hyphens or underscores. You sign in with it."
@@ -145,7 +212,9 @@ def invitation(token: str):
             login_user(user)
             flash(_("Welcome to Manabi! Your password is set."), "success")
             return redirect(url_for("dashboard.index"))
-    return render_template("auth/invitation.html", form=form, invitee=invitee)
+    return render_template(
+        "auth/invitation.html", form=form, invitee=invitee, providers=oauth_providers(current_app)
+    )
 
 
 @bp.route("/settings/password", methods=["GET", "POST"])
@@ -200,3 +269,25 @@ def revoke_token(token_id: int):
     db.session.commit()
     flash(_("The token has been revoked."), "info")
     return redirect(url_for("auth.tokens"))
+
+
+@bp.route("/people/<int:user_id>/identities", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def identities(user_id: int):
+    """Show the sign-in providers linked to an account, and unlink one (admins)."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    if request.method == "POST":
+        identity_id = request.form.get("identity_id", "")
+        if not identity_id.isdigit() or not service.unlink_identity(user, int(identity_id)):
+            abort(404)
+        db.session.commit()
+        flash(_("The sign-in has been unlinked."), "info")
+        return redirect(url_for("auth.identities", user_id=user.id))
+    return render_template(
+        "auth/identities.html",
+        person=user,
+        identities=service.list_identities(user),
+        form=EmptyForm(),
+    )
