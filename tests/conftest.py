@@ -41,6 +41,8 @@ BASE_CONFIG = {
     "ARGON2_PROFILE": "CHEAPEST",  # full-strength hashing would slow every factory call
     "REDIS_URL": None,
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Most tests sign staff in directly; tests/auth/test_two_factor.py turns the rule on.
+    "TWO_FACTOR_REQUIRED_ROLES": [],
 }
 
 

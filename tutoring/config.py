@@ -26,6 +26,10 @@ API_TOKEN_LIMIT = "600 per minute"  # noqa: S105
 # From the environment: TUTORING_OIDC_PROVIDERS__line__client_id=… (see tutoring/auth/oauth.py).
 OIDC_PROVIDERS: dict = {}
 
+# Roles that must sign in with a second factor (an authenticator app); tutors may choose to.
+# `make run` sets TUTORING_TWO_FACTOR_REQUIRED_ROLES='[]' so the demo accounts sign in at once.
+TWO_FACTOR_REQUIRED_ROLES: list[str] = ["coordinator", "admin"]
+
 INVITATION_TTL_HOURS = 24 * 7
 PASSWORD_MIN_LENGTH = 10
 # One of argon2.profiles; tests use CHEAPEST. Hashes of other profiles are upgraded at sign-in.

@@ -37,5 +37,13 @@ class TokenForm(FlaskForm):
     name = StringField(_l("What the token is for"), validators=[DataRequired(), Length(max=100)])
 
 
+class CodeForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=20)],
+        description=_l("The 6 digits shown in your authenticator app, or a recovery code."),
+    )
+
+
 class EmptyForm(FlaskForm):
     """A form with only the CSRF token, for buttons that change something."""

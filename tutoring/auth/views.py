@@ -20,9 +20,17 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from joserfc.errors import JoseError
+from markupsafe import Markup
 
-from tutoring.auth import service
-from tutoring.auth.forms import EmptyForm, InvitationForm, LoginForm, PasswordForm, TokenForm
+from tutoring.auth import service, two_factor
+from tutoring.auth.forms import (
+    CodeForm,
+    EmptyForm,
+    InvitationForm,
+    LoginForm,
+    PasswordForm,
+    TokenForm,
+)
 from tutoring.auth.oauth import configured as oauth_providers
 from tutoring.auth.permissions import roles_required
 from tutoring.auth.signals import sessions_ended
@@ -53,13 +61,38 @@ def _too_many_attempts(limit):
     )
 
 
-def _start_session(user) -> None:
-    """Sign the user in with a fresh session: nothing carried from before but the language."""
+PENDING_SECONDS = 300
+
+
+def _start_session(user, next_url: str | None = None):
+    """Sign the user in with a fresh session (nothing carried over but the language).
+
+    With a second factor, the session only remembers who passed the first step, for a few
+    minutes, until /login/verify accepts a code.
+    """
     locale = session.get("locale")
     session.clear()
     if locale and user.locale is None:
         session["locale"] = locale
+    target = safe_next(next_url, url_for("dashboard.index"))
+    if user.has_second_factor:
+        session["pending_sign_in"] = {"id": user.get_id(), "next": target, "at": time.time()}
+        return redirect(url_for("auth.verify"))
     login_user(user)
+    return redirect(target)
+
+
+def _pending_user():
+    pending = session.get("pending_sign_in")
+    if not pending or time.time() - pending["at"] > PENDING_SECONDS:
+        return None, None
+    user = current_app.login_manager._user_callback(pending["id"])
+    return user, pending["next"]
+
+
+def _pending_key() -> str:
+    pending = session.get("pending_sign_in") or {}
+    return "verify:" + str(pending.get("id", "none"))
 
 
 def _login_page(form: LoginForm | None = None, status: int = 200, error: str | None = None):
@@ -97,8 +130,7 @@ def login():
         user = service.authenticate(form.email.data, form.password.data)
         if user is not None:
             db.session.commit()
-            _start_session(user)
-            return redirect(safe_next(form.next.data, url_for("dashboard.index")))
+            return _start_session(user, form.next.data)
         return _login_page(form, 401, _("The e-mail/login name or the password is not correct."))
     return _login_page(form)
 
@@ -140,8 +172,108 @@ def external_callback(provider: str):
             ),
         )
     db.session.commit()
-    _start_session(user)
-    return redirect(url_for("dashboard.index"))
+    return _start_session(user)
+
+
+@bp.route("/login/verify", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_pending_key,
+    methods=["POST"],
+    deduct_when=_failed,
+    scope="login-verify",
+)
+def verify():
+    """Second step of signing in: a code from the authenticator app or a recovery code."""
+    user, target = _pending_user()
+    if user is None:
+        flash(_("Sign in first."), "info")
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        if two_factor.verify(user, form.code.data):
+            db.session.commit()
+            session.pop("pending_sign_in", None)
+            login_user(user)
+            return redirect(target)
+        db.session.commit()
+        form.code.errors = [_("The code is not correct, or was used already.")]
+        return render_template("auth/verify.html", form=form), 401
+    return render_template("auth/verify.html", form=form)
+
+
+@bp.route("/settings/two-factor", methods=["GET", "POST"])
+@login_required
+def two_factor_settings():
+    """Turn the second factor on (scan, confirm with a code), see recovery codes, or turn it off."""
+    form = CodeForm()
+    if current_user.has_second_factor:
+        return render_template(
+            "auth/two_factor.html",
+            enabled=True,
+            codes_left=two_factor.recovery_codes_left(current_user),
+            required=two_factor.required_for(current_user),
+            form=EmptyForm(),
+        )
+    secret = session.get("totp_enrolment") or two_factor.new_secret()
+    session["totp_enrolment"] = secret
+    if form.validate_on_submit():
+        try:
+            codes = two_factor.enrol(current_user, secret, form.code.data)
+        except ValidationError as error:
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            session.pop("totp_enrolment", None)
+            login_user(current_user._get_current_object())  # this device stays signed in
+            return render_template("auth/recovery_codes.html", codes=codes)
+    return render_template(
+        "auth/two_factor.html",
+        enabled=False,
+        form=form,
+        secret=secret,
+        qr_svg=Markup(two_factor.provisioning_svg(current_user, secret)),  # noqa: S704 (segno's own SVG)
+        required=two_factor.required_for(current_user),
+    )
+
+
+@bp.post("/settings/two-factor/disable")
+@login_required
+def disable_two_factor():
+    """Turn the second factor off, where the role does not require it."""
+    if two_factor.required_for(current_user):
+        abort(403)
+    two_factor.disable(current_user)
+    db.session.commit()
+    flash(_("Two-step sign-in is off."), "info")
+    return redirect(url_for("auth.two_factor_settings"))
+
+
+# Pages a staff member without a required second factor may still open: the enrolment itself.
+ENROLMENT_ENDPOINTS = {
+    "auth.two_factor_settings",
+    "auth.logout",
+    "auth.login",
+    "auth.verify",
+    "static",
+    "people.language",
+    "health.healthz",
+}
+
+
+@bp.before_app_request
+def require_second_factor():
+    """Send coordinators and admins who have no second factor yet to set one up first."""
+    if (
+        current_user.is_authenticated
+        and not current_user.has_second_factor
+        and two_factor.required_for(current_user)
+        and request.endpoint not in ENROLMENT_ENDPOINTS
+        and not request.path.startswith("/api/")
+    ):
+        flash(_("Your role needs two-step sign-in. Set it up to continue."), "info")
+        return redirect(url_for("auth.two_factor_settings"))
+    return None
 
 
 @bp.post("/logout")

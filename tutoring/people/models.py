@@ -44,6 +44,10 @@ class User(UserMixin, db.Model):
     # None: follow the browser's Accept-Language.
     locale: Mapped[str | None] = mapped_column(String(5))
     active: Mapped[bool] = mapped_column(default=True)
+    # Second factor (TOTP, RFC 6238): the shared secret once enrolment is confirmed, and the
+    # last time step accepted, so a code cannot be used twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None]
     # Bumped on password change or "sign out everywhere"; part of the session id.
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -55,6 +59,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.active
+
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_secret is not None
 
     @property
     def shown_in_rooms(self) -> str:
