@@ -154,3 +154,12 @@ def test_api_rate_limit_answers_429_json(client, app, make_user, make_token):
     response = client.get("/api/v1/me", headers=bearer(raw))
     assert_error(response, 429, "rate_limited")
     assert "Retry-After" in response.headers
+
+
+def test_api_limits_are_per_caller(client, app, make_user, make_token):
+    app.config["API_TOKEN_LIMIT"] = "3 per minute"
+    first, second = make_token(make_user("tutor")), make_token(make_user("tutor"))
+    for _ in range(3):
+        assert client.get("/api/v1/me", headers=bearer(first)).status_code == 200
+    assert client.get("/api/v1/me", headers=bearer(first)).status_code == 429
+    assert client.get("/api/v1/me", headers=bearer(second)).status_code == 200

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import Blueprint, abort, current_app, g, jsonify, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,7 +22,13 @@ csrf.exempt(bp)
 
 
 def _limit_key() -> str:
-    return f"api-user:{current_user.id}" if current_user.is_authenticated else "api-anon"
+    """Key API limits by caller: the limiter runs before authenticate(), so read the credential."""
+    header = request.headers.get("Authorization")
+    if header:
+        return "api-token:" + hashlib.sha256(header.encode()).hexdigest()[:32]
+    if current_user.is_authenticated:
+        return f"api-user:{current_user.id}"
+    return f"api-address:{request.remote_addr}"
 
 
 limiter.limit(lambda: current_app.config["API_TOKEN_LIMIT"], key_func=_limit_key)(bp)
