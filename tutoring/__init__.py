@@ -195,8 +195,10 @@ def register_blueprints(app: Flask) -> None:
     from tutoring.people.views import bp as people_bp
     from tutoring.rooms.views import bp as rooms_bp
     from tutoring.scheduling.views import bp as scheduling_bp
+    from tutoring.whiteboard.views import bp as whiteboard_bp
 
     blueprints = (health_bp, auth_bp, people_bp, dashboard_bp, scheduling_bp, rooms_bp, api_bp)
+    blueprints += (whiteboard_bp,)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_error_handlers(app)

@@ -65,3 +65,14 @@ WTF_CSRF_CHECK_DEFAULT = True
 
 SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
 MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+# Whiteboard pictures (docs/whiteboard.md), kept in instance/whiteboard/<session id>/.
+# The whole request is also capped by MAX_CONTENT_LENGTH.
+WHITEBOARD_IMAGE_MAX_BYTES = 10 * 1024 * 1024
+# More pixels than this is refused before decoding (a "decompression bomb"); a 48 MP phone
+# photo fits. Pillow's own Image.MAX_IMAGE_PIXELS caps it.
+WHITEBOARD_IMAGE_MAX_PIXELS = 50_000_000
+# Longer sides are scaled down to this many pixels.
+WHITEBOARD_IMAGE_MAX_SIDE = 2000
+# Photos and snapshots per user, on top of API_TOKEN_LIMIT: decoding a photo is costly.
+WHITEBOARD_UPLOAD_LIMIT = "30 per minute"

@@ -397,3 +397,118 @@ describe("undo, redo, clear, pointer", () => {
     assert.equal(sync.isMine({ id: "theirs", author_id: 2 }), false);
   });
 });
+
+describe("pictures", () => {
+  const image = (seq, id, extra = {}) => ({
+    seq,
+    type: "image",
+    id,
+    page: 0,
+    author_id: 2,
+    src: `/whiteboard/images/42/${id}.jpg`,
+    x: 0,
+    y: 100,
+    w: 1600,
+    h: 800,
+    ...extra,
+  });
+
+  // A fake server for postForm: records each request and answers from a list.
+  function fakePost(answers) {
+    const requests = [];
+    const post = async (url, form, { onProgress } = {}) => {
+      requests.push({ url, fields: Object.fromEntries(form.entries()) });
+      onProgress?.(0.5);
+      return answers.shift();
+    };
+    return { post, requests };
+  }
+
+  it("applies an image broadcast like any stored item", () => {
+    start();
+    socket.up();
+    joinWith([item(1, "a")], 1);
+    socket.fire("image", image(2, "photo"));
+    socket.fire("image", image(2, "photo")); // our own upload's echo: a repeat
+    assert.deepEqual(board.visible(0).map((s) => [s.type, s.id]), [
+      ["stroke", "a"],
+      ["image", "photo"],
+    ]);
+    socket.drop();
+    socket.up();
+    assert.equal(socket.take("join")[0].payload.since, 2);
+  });
+
+  it("uploads a photo with its page and an id, then shows the stored item", async () => {
+    const stored = image(3, "ignored");
+    const { post, requests } = fakePost([{ status: 201, body: stored }]);
+    start({ post });
+    const progress = [];
+    const file = new Blob(["jpeg bytes"], { type: "image/jpeg" });
+    const result = await sync.uploadImage(file, 1, { onProgress: (f) => progress.push(f) });
+    assert.deepEqual(result, { ok: true, item: stored });
+    assert.equal(requests.length, 1);
+    assert.equal(requests[0].url, "/api/v1/sessions/42/board/images");
+    assert.equal(requests[0].fields.page, "1");
+    assert.match(requests[0].fields.id, /^[0-9a-f-]{32,36}$/);
+    assert.equal(await requests[0].fields.image.text(), "jpeg bytes");
+    assert.deepEqual(progress, [0.5]);
+    assert.deepEqual(board.visible(0).map((s) => s.id), ["ignored"]);
+    assert.equal(sync.isMine({ id: "ignored" }), true); // so undo can take it back
+  });
+
+  it("retries an upload that got no answer with the same id", async () => {
+    const { post, requests } = fakePost([
+      { status: 0, body: null },
+      { status: 200, body: image(1, "p") },
+    ]);
+    start({ post });
+    const uploading = sync.uploadImage(new Blob(["x"]), 0);
+    await flush();
+    assert.equal(requests.length, 1);
+    timers.runTimeouts();
+    const result = await uploading;
+    assert.equal(result.ok, true);
+    assert.equal(requests.length, 2);
+    assert.equal(requests[1].fields.id, requests[0].fields.id);
+  });
+
+  it("gives up after the retries, and reports the server's refusal at once", async () => {
+    const refusal = { error: { code: "invalid", message: "Choose a PNG or JPEG picture.", field: "image" } };
+    const { post, requests } = fakePost([{ status: 400, body: refusal }]);
+    start({ post });
+    assert.deepEqual(await sync.uploadImage(new Blob(["text"]), 0), {
+      ok: false,
+      error: { code: "invalid", message: "Choose a PNG or JPEG picture." },
+    });
+    assert.equal(requests.length, 1);
+    assert.equal(board.visible(0).length, 0);
+
+    const offline = fakePost([0, 1, 2].map(() => ({ status: 0, body: null })));
+    sync.post = offline.post;
+    const uploading = sync.uploadImage(new Blob(["x"]), 0);
+    for (let i = 0; i < 3; i += 1) {
+      await flush();
+      timers.runTimeouts();
+    }
+    assert.deepEqual(await uploading, { ok: false, error: { code: "network", message: "" } });
+    assert.equal(offline.requests.length, 3);
+  });
+
+  it("posts a snapshot of a page and reports the result", async () => {
+    const snapshot = { id: 5, session_id: 42, page: 2, src: "/whiteboard/images/42/s.png" };
+    const { post, requests } = fakePost([
+      { status: 201, body: snapshot },
+      { status: 403, body: { error: { code: "room_closed", message: "The room is not open now." } } },
+    ]);
+    start({ post });
+    const png = new Blob(["png"], { type: "image/png" });
+    assert.deepEqual(await sync.uploadSnapshot(png, 2), { ok: true, snapshot });
+    assert.equal(requests[0].url, "/api/v1/sessions/42/board/snapshots");
+    assert.equal(requests[0].fields.page, "2");
+    assert.equal(requests[0].fields.snapshot.name, "page-3.png");
+    const refused = await sync.uploadSnapshot(png, 2);
+    assert.equal(refused.error.code, "room_closed");
+    assert.equal(board.items.size, 0); // a snapshot is not a board item
+  });
+});

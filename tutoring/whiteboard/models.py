@@ -53,3 +53,23 @@ class BoardItem(db.Model):
     # Tool, colour, width, points (flat, see schema.encode_points), text, pressures; image data.
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BoardSnapshot(db.Model):
+    """A page of the board saved as a PNG (by the tutor), for the study notes of the session.
+
+    The file is instance/whiteboard/<session_id>/<stored_name>; see images.py.
+    """
+
+    __tablename__ = "board_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    page: Mapped[int] = mapped_column(default=0)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    width: Mapped[int]
+    height: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +35,8 @@ MAX_INT = 2**63 - 1
 COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 # NUL cannot be stored in PostgreSQL text; no control character has a place in an id.
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# A form field holding a whole number: digits only, no sign, no spaces; at most 19 digits.
+FORM_INTEGER = re.compile(r"[0-9]{1,19}")
 
 Point = tuple[float, float]
 
@@ -126,6 +128,22 @@ class Pointer:
     page: int
     x: float
     y: float
+
+
+@dataclass(frozen=True, slots=True)
+class ImageUpload:
+    """`POST .../board/images` form fields (the file itself is checked by images.py)."""
+
+    page: int
+    # The client's id, so a retried upload is stored once; None lets the server choose.
+    id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotUpload:
+    """`POST .../board/snapshots` form fields."""
+
+    page: int
 
 
 # Field readers. Each takes the payload dict and the field name, so errors name the field.
@@ -274,6 +292,16 @@ def _text(data: dict[str, Any], tool: str) -> str | None:
     return value
 
 
+def _form_integer(data: Mapping[str, Any], field: str, *, minimum: int, maximum: int) -> int:
+    """Read a whole number sent as text (a multipart form field), like _integer does for JSON."""
+    value = data.get(field)
+    if value is None or value == "":
+        raise ValidationError(field, _l("This field is required."))
+    if not isinstance(value, str) or not FORM_INTEGER.fullmatch(value):
+        raise ValidationError(field, _l("Must be a whole number."))
+    return _integer({field: int(value)}, field, minimum=minimum, maximum=maximum)
+
+
 # One parse function per client→server event of CONTRACT.md.
 
 
@@ -350,6 +378,18 @@ def parse_pointer(payload: Any) -> Pointer:
     if "y" not in data:
         raise ValidationError("y", _l("This field is required."))
     return Pointer(page=page, x=_coordinate(data["x"], "x"), y=_coordinate(data["y"], "y"))
+
+
+def parse_image_upload(form: Mapping[str, Any]) -> ImageUpload:
+    """Validate the form fields of an image upload: `page`, optional `id`."""
+    page = _form_integer(form, "page", minimum=0, maximum=MAX_PAGE)
+    client_id = None if form.get("id") in (None, "") else _id(form, "id")
+    return ImageUpload(page=page, id=client_id)
+
+
+def parse_snapshot_upload(form: Mapping[str, Any]) -> SnapshotUpload:
+    """Validate the form fields of a snapshot upload: `page`."""
+    return SnapshotUpload(page=_form_integer(form, "page", minimum=0, maximum=MAX_PAGE))
 
 
 PARSERS: dict[str, Callable[[Any], object]] = {

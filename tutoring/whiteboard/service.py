@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+from pathlib import Path
+
+from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -10,7 +14,8 @@ from tutoring.extensions import db
 from tutoring.people.models import Role, User
 from tutoring.scheduling.models import TutoringSession
 from tutoring.validation import ValidationError
-from tutoring.whiteboard.models import Board, BoardItem, ItemType
+from tutoring.whiteboard.images import fit_on_page
+from tutoring.whiteboard.models import Board, BoardItem, BoardSnapshot, ItemType
 from tutoring.whiteboard.schema import Stroke, encode_points
 
 
@@ -153,3 +158,110 @@ def items_since(session_id: int, since: int | None) -> tuple[int, list[dict]]:
         .order_by(BoardItem.seq)
     )
     return board.last_seq, [item_json(item) for item in rows]
+
+
+# Pictures: photos placed on a page, and snapshots of pages. The files live under
+# storage_root(); the rows say where and who. The view re-encodes and stores the file first.
+
+
+def storage_root() -> Path:
+    """Return the folder of the boards' pictures: instance/whiteboard/."""
+    return Path(current_app.instance_path) / "whiteboard"
+
+
+def picture_src(session_id: int, stored_name: str) -> str:
+    """Return the address the participants' browsers load a stored picture from."""
+    return url_for("whiteboard.image", session_id=session_id, name=stored_name)
+
+
+def add_image(
+    session: TutoringSession,
+    author: User,
+    *,
+    page: int,
+    client_id: str | None,
+    stored_name: str,
+    width: int,
+    height: int,
+) -> tuple[BoardItem, bool]:
+    """Place a stored picture on a page, centred and as large as fits.
+
+    A client id already on the board returns that item and False (a retried upload); the
+    caller then deletes the file it stored. An id used by a stroke is a conflict. Without
+    a client id the image gets a new one, so it can be undone like a stroke.
+    """
+    if client_id is None:
+        client_id = uuid.uuid4().hex
+    existing = find_image(session.id, client_id)
+    if existing is not None:
+        return existing, False
+    x, y, w, h = fit_on_page(width, height)
+    data = {"src": picture_src(session.id, stored_name), "x": x, "y": y, "w": w, "h": h}
+    try:
+        with db.session.begin_nested():
+            item = _append(
+                session, author, ItemType.IMAGE, page=page, stroke_id=client_id, data=data
+            )
+    except IntegrityError:
+        # The same upload retried while the first was still being stored: keep the first.
+        existing = find_image(session.id, client_id)
+        if existing is None:
+            raise
+        return existing, False
+    return item, True
+
+
+def find_image(session_id: int, client_id: str) -> BoardItem | None:
+    """Return the image with this client id on the board; ValidationError if a stroke has it."""
+    item = find_stroke(session_id, client_id)
+    if item is not None and item.type is not ItemType.IMAGE:
+        raise ValidationError("id", _l("This id is already used on this board."), code="conflict")
+    return item
+
+
+def add_snapshot(
+    session: TutoringSession,
+    author: User,
+    *,
+    page: int,
+    stored_name: str,
+    width: int,
+    height: int,
+) -> BoardSnapshot:
+    """Record a stored PNG of a page, for the session's study notes."""
+    snapshot = BoardSnapshot(
+        session_id=session.id,
+        page=page,
+        author_id=author.id,
+        stored_name=stored_name,
+        width=width,
+        height=height,
+    )
+    db.session.add(snapshot)
+    db.session.flush()
+    return snapshot
+
+
+def snapshots(session_id: int) -> list[BoardSnapshot]:
+    """Return the session's snapshots, oldest first."""
+    return list(
+        db.session.scalars(
+            select(BoardSnapshot)
+            .where(BoardSnapshot.session_id == session_id)
+            .order_by(BoardSnapshot.created_at, BoardSnapshot.id)
+        )
+    )
+
+
+def snapshot_json(snapshot: BoardSnapshot) -> dict:
+    """Return a snapshot as the API lists it."""
+    return {
+        "id": snapshot.id,
+        "session_id": snapshot.session_id,
+        "page": snapshot.page,
+        "author_id": snapshot.author_id,
+        "src": picture_src(snapshot.session_id, snapshot.stored_name),
+        "width": snapshot.width,
+        "height": snapshot.height,
+        "created_at": snapshot.created_at.isoformat(),
+    }

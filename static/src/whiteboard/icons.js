@@ -13,6 +13,8 @@ const PATHS = {
   redo: "M15 14l5-5-5-5M20 9H10a6 6 0 0 0 0 12h3",
   clear: "M4 7h16M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3",
   export: "M12 4v11M7 10l5 5 5-5M5 20h14",
+  photo: "M3 8h4l2-3h6l2 3h4v11H3zM12 10a3.5 3.5 0 1 1 0 7 3.5 3.5 0 0 1 0-7z",
+  snapshot: "M4 4h16v16H4zM4 15l4-4 4 4 3-3 5 5M15 8h.01",
   previous: "M15 5l-7 7 7 7",
   next: "M9 5l7 7-7 7",
   add: "M12 5v14M5 12h14",

@@ -17,6 +17,8 @@ const BANNER_ICONS = {
   reconnecting: "waiting",
   refused: "offline",
   failed: "offline",
+  busy: "waiting",
+  done: "connected",
 };
 const CONNECTED_NOTICE_MS = 3000;
 const FAILED_NOTICE_MS = 8000;
@@ -39,12 +41,21 @@ export function mount(root) {
   const role = root.dataset.role || "learner";
   const canDraw = root.dataset.readOnly !== "true";
   const canClear = role === "tutor" || role === "coordinator";
+  // Snapshots are kept for the tutor's study notes; the tutor (or a coordinator) saves them.
+  const canSnapshot = canClear;
   const userId = root.dataset.userId ? Number(root.dataset.userId) : null;
 
   const board = new Board();
   const history = new History();
   const sync = new WhiteboardSync({ sessionId, board, userId });
-  const state = { tool: "pen", color: COLORS[0].value, width: WIDTHS[1].value, page: 0, busy: false };
+  const state = {
+    tool: "pen",
+    color: COLORS[0].value,
+    width: WIDTHS[1].value,
+    page: 0,
+    busy: false,
+    uploading: false,
+  };
   let view = { ...FIT_VIEW };
   let current = null; // own stroke in progress
 
@@ -65,7 +76,7 @@ export function mount(root) {
   surface.append(stage, banner, textForm.element);
 
   const renderer = new Renderer(stage, { board, live: sync.live, pointers: sync.pointers, label: t("canvas_label") });
-  const toolbar = createToolbar(t, { canDraw, canClear }, {
+  const toolbar = createToolbar(t, { canDraw, canClear, canSnapshot }, {
     tool: (tool) => {
       state.tool = tool;
       refresh();
@@ -81,6 +92,8 @@ export function mount(root) {
     undo,
     redo,
     clear,
+    photo: addPhoto,
+    snapshot: saveSnapshot,
     exportPng,
     fit: () => setView({ ...FIT_VIEW }),
     previous: () => setPage(state.page - 1),
@@ -232,6 +245,52 @@ export function mount(root) {
     }
   }
 
+  // Pictures go over HTTP; the banner shows how far, then the result (or the server's reason).
+  async function uploading(work) {
+    if (state.uploading) return;
+    state.uploading = true;
+    refresh();
+    try {
+      await work();
+    } finally {
+      state.uploading = false;
+      refresh();
+    }
+  }
+
+  function failed(key, error) {
+    showBanner("failed", error?.message ? `${t(key)} ${error.message}` : t(key));
+  }
+
+  function addPhoto(file) {
+    const page = state.page;
+    return uploading(async () => {
+      showBanner("busy", t("photo_uploading", { percent: 0 }));
+      // In steps of 10%: the banner is a live region, and a reader would read every change.
+      let shown = 0;
+      const onProgress = (fraction) => {
+        const percent = Math.floor(fraction * 10) * 10;
+        if (percent === shown || banner.dataset.state !== "busy") return;
+        shown = percent;
+        bannerText.textContent = t("photo_uploading", { percent });
+      };
+      const result = await sync.uploadImage(file, page, { onProgress });
+      if (result.ok) showBanner("done", t("photo_added"));
+      else failed("photo_failed", result.error);
+    });
+  }
+
+  function saveSnapshot() {
+    const page = state.page;
+    return uploading(async () => {
+      showBanner("busy", t("snapshot_saving"));
+      const png = await renderer.exportPng(page, 1);
+      const result = png ? await sync.uploadSnapshot(png, page) : { ok: false };
+      if (result.ok) showBanner("done", t("snapshot_saved"));
+      else failed("snapshot_failed", result.error);
+    });
+  }
+
   async function exportPng() {
     const blob = await renderer.exportPng(state.page, 2);
     if (!blob) return;
@@ -252,7 +311,7 @@ export function mount(root) {
     bannerIcon.replaceChildren(icon(BANNER_ICONS[kind]));
     bannerText.textContent = text;
     banner.hidden = false;
-    const shownFor = { connected: CONNECTED_NOTICE_MS, failed: FAILED_NOTICE_MS }[kind];
+    const shownFor = { connected: CONNECTED_NOTICE_MS, done: CONNECTED_NOTICE_MS, failed: FAILED_NOTICE_MS }[kind];
     if (shownFor) bannerTimer = setTimeout(() => (banner.dataset.state = "idle"), shownFor);
   }
 

@@ -1,12 +1,14 @@
 // The /whiteboard Socket.IO protocol of CONTRACT.md: join and replay, live batches, the
-// outbox of strokes until acknowledged, broadcasts, undo/redo/clear, laser pointer.
+// outbox of strokes until acknowledged, broadcasts, undo/redo/clear, laser pointer; and the
+// pictures, which go over HTTP (upload.js) and come back as `image` items.
 //
 // Events dispatched (an EventTarget): "state" {state, message, unsent}, "change" (the
 // board changed), "live" (others' live strokes or pointers moved), "failed" {code, message}.
 // States: connecting, connected (joined), reconnecting, refused (not allowed: no retry).
 import { connect as defaultConnect } from "../common/realtime.js";
 import { LiveStrokes, Pointers } from "./board.js";
-import { LiveBatcher, Outbox, SeqCursor, outboxKey, retryable, strokePayload } from "./protocol.js";
+import { LiveBatcher, Outbox, SeqCursor, newId, outboxKey, retryable, strokePayload } from "./protocol.js";
+import { imagesUrl, postForm, snapshotsUrl, uploadError } from "./upload.js";
 
 export const NAMESPACE = "/whiteboard";
 const LIVE_INTERVAL_MS = 50;
@@ -16,6 +18,8 @@ const RETRY_MS = 3000;
 // Strokes in flight at once when emptying the outbox, so a long offline drawing is resent
 // steadily instead of in one burst the server's flood guard would refuse.
 const MAX_IN_FLIGHT = 8;
+// A photo upload that got no answer is sent again (with the same id: stored once) this often.
+const UPLOAD_RETRIES = 2;
 
 function sessionStore() {
   try {
@@ -32,6 +36,7 @@ export class WhiteboardSync extends EventTarget {
     userId = null,
     storage = sessionStore(),
     connect = defaultConnect,
+    post = postForm,
     timers = globalThis,
     now = () => Date.now(),
   }) {
@@ -40,6 +45,7 @@ export class WhiteboardSync extends EventTarget {
     this.board = board;
     this.userId = userId;
     this.connectFn = connect;
+    this.post = post;
     this.timers = timers;
     this.now = now;
     this.live = new LiveStrokes();
@@ -78,6 +84,9 @@ export class WhiteboardSync extends EventTarget {
     socket.on("erase", (item) => this.received({ ...item, type: "erase" }));
     socket.on("restore", (item) => this.received({ ...item, type: "restore" }));
     socket.on("clear", (item) => this.received({ ...item, type: "clear" }));
+    // Extension of CONTRACT.md: a photo placed on a page by someone (also by us, from the
+    // upload's answer: whichever comes first is applied, the other is a repeat).
+    socket.on("image", (item) => this.received({ ...item, type: "image" }));
     socket.on("stroke:live", (message) => {
       if (!message || typeof message.id !== "string") return;
       this.live.update(message, this.now());
@@ -300,6 +309,43 @@ export class WhiteboardSync extends EventTarget {
         resolve(error ? null : ack);
       });
     });
+  }
+
+  // Pictures: over HTTP, since a photo is too big for a socket message.
+
+  /**
+   * Place a photo (a File or Blob) on a page; resolve {ok: true, item} once it is stored and
+   * shown, or {ok: false, error: {code, message}}. `onProgress(fraction)` follows the upload.
+   */
+  async uploadImage(file, page, { onProgress } = {}) {
+    const id = newId(); // the same for every attempt: a retry that did arrive is not stored twice
+    for (let attempt = 0; ; attempt += 1) {
+      const form = new FormData();
+      form.append("page", String(page));
+      form.append("id", id);
+      form.append("image", file, file.name || "photo");
+      const { status, body } = await this.post(imagesUrl(this.sessionId), form, { onProgress });
+      if ((status === 200 || status === 201) && Number.isInteger(body?.seq)) {
+        this.ownIds.add(body.id);
+        this.received({ ...body, type: "image" });
+        return { ok: true, item: body };
+      }
+      if (status === 0 && attempt < UPLOAD_RETRIES) {
+        await new Promise((resolve) => this.timers.setTimeout(resolve, RETRY_MS));
+        continue;
+      }
+      return { ok: false, error: uploadError(status, body) };
+    }
+  }
+
+  /** Keep a PNG (a Blob) of a page for the study notes; resolve {ok, snapshot} or {ok, error}. */
+  async uploadSnapshot(png, page) {
+    const form = new FormData();
+    form.append("page", String(page));
+    form.append("snapshot", png, `page-${page + 1}.png`);
+    const { status, body } = await this.post(snapshotsUrl(this.sessionId), form, {});
+    if (status === 201 && body?.id) return { ok: true, snapshot: body };
+    return { ok: false, error: uploadError(status, body) };
   }
 
   // Laser pointer: at most one message per interval, the latest position wins.

@@ -1,4 +1,5 @@
-// The whiteboard toolbar: tools, colours, widths, undo/redo, clear, export, pages.
+// The whiteboard toolbar: tools, colours, widths, undo/redo, clear, photo, snapshot, export,
+// pages.
 // Buttons only: every one has a visible icon and an accessible name from the page's
 // strings, and toggles report their state with aria-pressed, not with colour alone.
 import { icon } from "./icons.js";
@@ -48,13 +49,34 @@ function group(t, key, children, className = "") {
   return element;
 }
 
+// The photo button opens the device's picker through a file input kept out of sight (the
+// button is the one control people and screen readers see). No `capture` attribute: with it,
+// phones open the camera only, and a worksheet already photographed, or a screenshot of a
+// PDF, could not be chosen; without it, iOS and Android offer the camera in the same menu.
+function photoPicker(t, onFile) {
+  const input = document.createElement("input");
+  input.type = "file";
+  input.accept = "image/*"; // iOS hands over its HEIC photos as JPEG
+  input.className = "visually-hidden";
+  input.tabIndex = -1;
+  input.setAttribute("aria-hidden", "true");
+  input.addEventListener("change", () => {
+    const [file] = input.files ?? [];
+    input.value = ""; // choosing the same photo again must fire "change" again
+    if (file) onFile(file);
+  });
+  const open = button(t, { key: "photo_add", iconName: "photo", onClick: () => input.click() });
+  return { button: open, input };
+}
+
 /**
- * Build the toolbar. `options`: {canDraw, canClear}; `on`: handlers tool(name), color(value),
- * width(value), undo(), redo(), clear(), exportPng(), fit(), previous(), next(), addPage().
+ * Build the toolbar. `options`: {canDraw, canClear, canSnapshot}; `on`: handlers tool(name),
+ * color(value), width(value), undo(), redo(), clear(), photo(file), snapshot(), exportPng(),
+ * fit(), previous(), next(), addPage().
  * Returns {element, update(state)} where state has tool, color, width, page, pageCount,
- * canUndo, canRedo, online.
+ * canUndo, canRedo, online, uploading.
  */
-export function createToolbar(t, { canDraw, canClear }, on) {
+export function createToolbar(t, { canDraw, canClear, canSnapshot = false }, on) {
   const element = document.createElement("div");
   element.className = "wb-toolbar";
   const pressedGroups = { tool: new Map(), color: new Map(), width: new Map() };
@@ -129,6 +151,15 @@ export function createToolbar(t, { canDraw, canClear }, on) {
     actions.clear = button(t, { key: "clear_page", iconName: "clear", onClick: () => on.clear() });
     edit.push(actions.clear);
   }
+  if (canDraw) {
+    const picker = photoPicker(t, (file) => on.photo(file));
+    actions.photo = picker.button;
+    edit.push(actions.photo, picker.input);
+  }
+  if (canSnapshot) {
+    actions.snapshot = button(t, { key: "snapshot_save", iconName: "snapshot", onClick: () => on.snapshot() });
+    edit.push(actions.snapshot);
+  }
   edit.push(
     button(t, { key: "zoom_fit", iconName: "fit", onClick: () => on.fit() }),
     button(t, { key: "export_png", iconName: "export", onClick: () => on.exportPng() }),
@@ -154,6 +185,9 @@ export function createToolbar(t, { canDraw, canClear }, on) {
     if (actions.undo) actions.undo.disabled = !state.canUndo;
     if (actions.redo) actions.redo.disabled = !state.canRedo;
     if (actions.clear) actions.clear.disabled = !state.online;
+    // One picture at a time; uploads go over HTTP, so they do not wait for the socket.
+    if (actions.photo) actions.photo.disabled = Boolean(state.uploading);
+    if (actions.snapshot) actions.snapshot.disabled = Boolean(state.uploading);
     actions.previous.disabled = state.page <= 0;
     actions.next.disabled = state.page >= state.pageCount - 1;
     pageLabel.textContent = t("page_of", { page: state.page + 1, pages: state.pageCount });
