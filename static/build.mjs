@@ -13,6 +13,7 @@ await build({
     "static/src/css/app.css",
     // The room page loads these two: dist/whiteboard.js and dist/whiteboard.css.
     { in: "static/src/whiteboard/index.js", out: "whiteboard" },
+    { in: "static/src/whiteboard/copy.js", out: "board_copy" },
     "static/src/css/whiteboard.css",
   ],
   bundle: true,

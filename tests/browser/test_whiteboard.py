@@ -135,3 +135,39 @@ def test_tutor_and_learner_draw_together_and_survive_going_offline(
     assert strokes == 3
     screenshot(tutor, "whiteboard-tutor-desktop")
     screenshot(learner, "whiteboard-learner-phone-after-offline")
+
+
+def test_learner_reads_last_weeks_board_on_a_phone(app, live_server, new_page, program, book):
+    from tutoring.people.models import User
+    from tutoring.scheduling.models import TutoringSession
+    from tutoring.whiteboard import service
+    from tutoring.whiteboard.schema import parse_stroke
+
+    [last_week] = book(utcnow().replace(microsecond=0) - timedelta(days=7))
+    with app.app_context():
+        session, tutor = (
+            db.session.get(TutoringSession, last_week),
+            db.session.get(User, program.tutor.id),
+        )
+        stroke = {
+            "id": "s1",
+            "page": 0,
+            "tool": "pen",
+            "color": "#1f4fbf",
+            "width": 4,
+            "points": [[200, 200], [900, 600]],
+        }
+        service.add_stroke(session, tutor, parse_stroke(stroke))
+        db.session.commit()
+    page = new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    sign_in(page, live_server, program.learner)
+    page.goto(f"{live_server}/sessions/{last_week}/board")
+    page.wait_for_function(
+        "() => document.querySelector('[data-whiteboard]')?.dataset.connection === 'archived'"
+    )
+    page.wait_for_function(f"() => ({INK})() > 0")
+    assert shown(page) == ["s1"]
+    assert page.get_by_role("button", name="ペン").count() == 0  # nothing to draw with
+    assert no_horizontal_scroll(page)
+    check_accessibility(page)
+    screenshot(page, "earlier-board-phone")

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from flask import abort, current_app, jsonify, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from tutoring.api.views import bp
+from tutoring.api.views import bp, json_body
 from tutoring.errors import json_error
 from tutoring.extensions import db, limiter, socketio
 from tutoring.rooms import service as rooms
 from tutoring.scheduling import service as scheduling
 from tutoring.scheduling.models import TutoringSession
-from tutoring.validation import ValidationError
+from tutoring.validation import ValidationError, integer
 from tutoring.whiteboard import images, schema, service
 from tutoring.whiteboard.events import NAMESPACE, board_room
 
@@ -151,3 +152,39 @@ def list_snapshots(session_id: int):
     """List the session's snapshots, oldest first (also after the room has closed)."""
     session = _participant_session(session_id)
     return jsonify({"snapshots": [service.snapshot_json(s) for s in service.snapshots(session.id)]})
+
+
+@bp.get("/sessions/<int:session_id>/board")
+def board(session_id: int):
+    """Return a session's whole board, read only: for anyone who may see the session."""
+    session = db.session.get(TutoringSession, session_id)
+    if session is None or not service.may_view(current_user, session):
+        abort(404)
+    last_seq, items = service.items_since(session.id, None)
+    return jsonify({"board_id": session.id, "last_seq": last_seq, "items": items})
+
+
+@bp.post("/sessions/<int:session_id>/board/copy")
+def copy_page(session_id: int):
+    """Copy a page of an earlier board of the same learner into this session's open board (tutor)."""
+    target = _participant_session(session_id)
+    if not service.may_clear(current_user, target):
+        abort(403)
+    if not scheduling.room_is_open(target):
+        return _room_closed()
+    data = json_body()
+    source = db.session.get(
+        TutoringSession, integer(data, "from_session_id", minimum=1, maximum=2**31 - 1)
+    )
+    if source is None or not service.may_view(current_user, source):
+        raise ValidationError("from_session_id", _l("No such session."))
+    page = integer(data, "page", minimum=0, maximum=999)
+    to_page = integer(data, "to_page", minimum=0, maximum=999, default=page)
+    items = [
+        service.item_json(item)
+        for item in service.copy_page(current_user, source, page, target, to_page)
+    ]
+    db.session.commit()
+    for item in items:
+        socketio.emit(item["type"], item, to=board_room(target.id), namespace=NAMESPACE)
+    return jsonify({"items": items}), 201

@@ -10,6 +10,7 @@ from tutoring.extensions import db
 from tutoring.rooms import service
 from tutoring.scheduling import service as scheduling
 from tutoring.scheduling.models import TutoringSession
+from tutoring.whiteboard.service import earlier_boards
 from tutoring.whiteboard.strings import client_strings
 
 bp = Blueprint("rooms", __name__)
@@ -46,6 +47,9 @@ def room(session_id: int):
             too_early=now < opens,
             moderator=service.is_moderator(current_user, session),
             whiteboard_strings=client_strings(),
+            earlier=earlier_boards(current_user, session.learner_id, before=session)[:1]
+            if details
+            else [],
         )
     )
     response.headers["Cache-Control"] = "no-store"  # the page holds a room token

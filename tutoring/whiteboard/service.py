@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from pathlib import Path
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tutoring.extensions import db
@@ -265,3 +266,91 @@ def snapshot_json(snapshot: BoardSnapshot) -> dict:
         "height": snapshot.height,
         "created_at": snapshot.created_at.isoformat(),
     }
+
+
+# Earlier boards: read only, and a page copied into this session's board
+
+
+def may_view(actor: User, session: TutoringSession) -> bool:
+    """Tell whether the actor may read a session's board at any time (as they may see the session)."""
+    from tutoring.scheduling.service import visible_session
+
+    return visible_session(actor, session.id) is not None
+
+
+def earlier_boards(
+    actor: User, learner_id: int, before: TutoringSession | None = None
+) -> list[dict]:
+    """Return the learner's earlier sessions that have a board, newest first."""
+    from tutoring.scheduling.service import list_sessions
+
+    sessions = [
+        s
+        for s in list_sessions(
+            actor, learner_id=learner_id, end=before.starts_at if before else None
+        )
+        if before is None or s.id != before.id
+    ]
+    boards = {
+        board.session_id: board.last_seq
+        for board in db.session.scalars(
+            select(Board).where(Board.session_id.in_([s.id for s in sessions]))
+        )
+        if board.last_seq > 0
+    }
+    pages = dict(
+        db.session.execute(
+            select(BoardItem.session_id, func.max(BoardItem.page))
+            .where(BoardItem.session_id.in_(list(boards)))
+            .group_by(BoardItem.session_id)
+        ).all()
+    )
+    return [
+        {"session": s, "items": boards[s.id], "pages": pages.get(s.id, 0) + 1}
+        for s in reversed(sessions)
+        if s.id in boards
+    ]
+
+
+def _shown_on_page(session_id: int, page: int) -> list[BoardItem]:
+    """Return the strokes and pictures a page shows now, in drawing order."""
+    shown: dict[str, BoardItem] = {}
+    hidden: set[str] = set()
+    for item in db.session.scalars(
+        select(BoardItem).where(BoardItem.session_id == session_id).order_by(BoardItem.seq)
+    ):
+        if item.type in (ItemType.STROKE, ItemType.IMAGE) and item.page == page:
+            shown[item.stroke_id] = item
+            hidden.discard(item.stroke_id)
+        elif item.type is ItemType.ERASE:
+            hidden.add(item.target_id)
+        elif item.type is ItemType.RESTORE:
+            hidden.discard(item.target_id)
+        elif item.type is ItemType.CLEAR and item.page == page:
+            shown.clear()
+    return [item for key, item in shown.items() if key not in hidden]
+
+
+def copy_page(
+    actor: User, source: TutoringSession, page: int, target: TutoringSession, to_page: int
+) -> list[BoardItem]:
+    """Copy what a page of an earlier board shows onto a page of this session's board.
+
+    Copies get ids derived from source, page and target, so copying twice adds nothing.
+    """
+    if source.learner_id != target.learner_id or source.id == target.id:
+        raise ValidationError(
+            "from_session_id", _l("Choose an earlier session of the same learner.")
+        )
+    copied = []
+    for item in _shown_on_page(source.id, page):
+        digest = hashlib.sha256(
+            f"{source.id}:{item.stroke_id}:{target.id}:{to_page}".encode()
+        ).hexdigest()
+        new_id = "copy-" + digest[:32]
+        if find_stroke(target.id, new_id) is not None:
+            continue
+        copied.append(
+            _append(target, actor, item.type, page=to_page, stroke_id=new_id, data=dict(item.data))
+        )
+    return copied

@@ -59,6 +59,7 @@ def client_strings() -> dict[str, str]:
         "status_connected": _("Whiteboard connected."),
         "status_reconnecting": _("Connection lost. Reconnecting…"),
         "status_refused": _("You cannot use this whiteboard now."),
+        "status_archived": _("The board of an earlier session, read only."),
         "status_failed": _("A change could not be saved."),
         "status_unsent": _("{count} strokes not sent yet."),
     }

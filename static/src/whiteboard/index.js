@@ -19,6 +19,7 @@ const BANNER_ICONS = {
   failed: "offline",
   busy: "waiting",
   done: "connected",
+  archived: "connected",
 };
 const CONNECTED_NOTICE_MS = 3000;
 const FAILED_NOTICE_MS = 8000;
@@ -354,7 +355,9 @@ export function mount(root) {
 
   showBanner("connecting", t("status_connecting"));
   refresh();
-  sync.start();
+  // An earlier session's board is shown read only from its stored items; a live one connects.
+  if (root.dataset.itemsUrl) sync.load(root.dataset.itemsUrl);
+  else sync.start();
   return sync;
 }
 

@@ -99,6 +99,21 @@ export class WhiteboardSync extends EventTarget {
     });
   }
 
+  /** Show an earlier session's board: fetch its items once, without a connection (read only). */
+  async load(url, fetchFn = globalThis.fetch) {
+    this.setState("connecting");
+    try {
+      const response = await fetchFn(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+      if (!response.ok) throw new Error(String(response.status));
+      const body = await response.json();
+      for (const item of body.items ?? []) this.board.apply(item);
+      this.setState("archived");
+      this.dispatch("change");
+    } catch (error) {
+      this.setState("refused", error?.message);
+    }
+  }
+
   /** Say goodbye (presence ends) and close the connection. */
   stop() {
     this.endLive();
