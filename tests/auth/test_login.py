@@ -206,3 +206,25 @@ def test_old_password_hash_is_upgraded_at_sign_in(app, client, make_user):
     assert sign_in(client, tutor.email, PASSWORD).status_code == 302
     with app.app_context():
         assert "m=8," in db.session.get(User, tutor.id).password_hash  # CHEAPEST in tests
+
+
+@pytest.mark.parametrize(
+    "weak", ["password123456", "qwertyuiop12", "1234567890ab", "kenjisuzuki1"]
+)
+def test_easy_passwords_are_refused(app, client, make_user, login_as, weak):
+    tutor = make_user("tutor", name="Kenji Suzuki", email="kenji.suzuki@example.org")
+    login_as(tutor)
+    response = client.post(
+        "/settings/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": weak,
+            "confirm": weak,
+            "csrf_token": csrf_token(client, "/settings/password"),
+        },
+    )
+    assert "このパスワードは推測されやすいです" in response.get_data(as_text=True)
+    with app.app_context():
+        from tutoring.auth.service import authenticate
+
+        assert authenticate(tutor.email, PASSWORD) is not None  # unchanged

@@ -8,6 +8,7 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from zxcvbn import zxcvbn
 
 from tutoring.validation import ValidationError
 
@@ -47,10 +48,24 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher().check_needs_rehash(password_hash)
 
 
-def check_policy(password: str, field: str = "password") -> None:
-    """Raise ValidationError when the password is too short or too long."""
+def check_policy(password: str, field: str = "password", personal: tuple[str, ...] = ()) -> None:
+    """Raise ValidationError for a password that is too short, too long or easy to guess.
+
+    "Easy to guess" is zxcvbn's estimate below 3 of 4: common passwords, keyboard runs,
+    repeats, and the person's own name or e-mail (`personal`) all count against it.
+    """
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password) < minimum:
         raise ValidationError(field, _l("Use at least %(n)d characters.", n=minimum))
     if len(password) > 256:
         raise ValidationError(field, _l("At most %(n)d characters.", n=256))
+    words = [
+        part
+        for value in personal
+        if value
+        for part in value.replace("@", " ").replace(".", " ").split()
+    ]
+    if zxcvbn(password[:100], user_inputs=words)["score"] < 3:
+        raise ValidationError(
+            field, _l("This password is too easy to guess. Try a few unrelated words together.")
+        )

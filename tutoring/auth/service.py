@@ -44,7 +44,9 @@ def change_password(user: User, current: str, new: str) -> None:
     """Set a new password after checking the current one; other sign-ins end."""
     if not passwords.verify_password(user.password_hash, current):
         raise ValidationError("current_password", _l("The current password is not correct."))
-    passwords.check_policy(new, field="new_password")
+    passwords.check_policy(
+        new, field="new_password", personal=(user.name, user.email or "", user.login_name or "")
+    )
     user.password_hash = passwords.hash_password(new)
     user.session_version += 1
     db.session.flush()
@@ -111,7 +113,7 @@ def accept_invitation(
                 "login_name", _l("Already used by another account."), code="conflict"
             )
         user.login_name = login_name
-    passwords.check_policy(password)
+    passwords.check_policy(password, personal=(user.name, user.email or "", user.login_name or ""))
     user.password_hash = passwords.hash_password(password)
     user.session_version += 1
     invitation.used_at = now or utcnow()

@@ -100,7 +100,7 @@ def create_user(
     _check_unique(email, login_name)
     user = User(name=name, role=role, email=email, login_name=login_name)
     if password:
-        passwords.check_policy(password)
+        passwords.check_policy(password, personal=(name, email or "", login_name or ""))
         user.password_hash = passwords.hash_password(password)
     db.session.add(user)
     db.session.flush()
