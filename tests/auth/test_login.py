@@ -208,9 +208,7 @@ def test_old_password_hash_is_upgraded_at_sign_in(app, client, make_user):
         assert "m=8," in db.session.get(User, tutor.id).password_hash  # CHEAPEST in tests
 
 
-@pytest.mark.parametrize(
-    "weak", ["password123456", "qwertyuiop12", "1234567890ab", "kenjisuzuki1"]
-)
+@pytest.mark.parametrize("weak", ["password123456", "qwertyuiop12", "1234567890ab", "kenjisuzuki1"])
 def test_easy_passwords_are_refused(app, client, make_user, login_as, weak):
     tutor = make_user("tutor", name="Kenji Suzuki", email="kenji.suzuki@example.org")
     login_as(tutor)

@@ -287,3 +287,29 @@ def test_disabled_account_is_disconnected_before_its_next_event(
     answer = client.call("stroke", stroke_payload())
     assert answer["error"]["code"] == "unauthorized"
     assert stored(app) == 0
+
+
+def test_a_handshake_from_a_foreign_origin_is_refused(live_server, tokens, program):
+    import engineio
+
+    client = socketio.Client(reconnection=False)
+    with pytest.raises((socketio.exceptions.ConnectionError, engineio.exceptions.ConnectionError)):
+        client.connect(
+            live_server,
+            namespaces=["/whiteboard"],
+            auth={"token": tokens["learner"]},
+            headers={"Origin": "https://evil.example.net"},
+            transports=["websocket"],
+            wait_timeout=5,
+        )
+    same_site = socketio.Client(reconnection=False)
+    same_site.connect(
+        live_server,
+        namespaces=["/whiteboard"],
+        auth={"token": tokens["learner"]},
+        headers={"Origin": live_server},
+        transports=["websocket"],
+        wait_timeout=5,
+    )
+    assert same_site.connected
+    same_site.disconnect()
