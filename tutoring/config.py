@@ -59,6 +59,14 @@ SOCKETIO_MAX_MESSAGE_BYTES = 512 * 1024
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+# Served over HTTPS (behind a proxy that terminates TLS): Secure, __Host- cookies and HSTS.
+HTTPS = False
+# How many proxies in front set X-Forwarded-For/-Proto/-Host (nginx alone: 1). Without it the
+# sign-in limits would count every client as the proxy's address.
+TRUSTED_PROXIES = 0
+# A signed-in session ends after this long without a request, and this long after sign-in.
+SESSION_IDLE_MINUTES = 120
+SESSION_ABSOLUTE_HOURS = 12
 
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the sign-in session
 WTF_CSRF_CHECK_DEFAULT = True

@@ -226,3 +226,56 @@ def test_easy_passwords_are_refused(app, client, make_user, login_as, weak):
         from tutoring.auth.service import authenticate
 
         assert authenticate(tutor.email, PASSWORD) is not None  # unchanged
+
+
+def test_idle_and_old_sessions_end(app, client, make_user, monkeypatch):
+    import time as clock
+
+    tutor = make_user("tutor")
+    sign_in(client, tutor.email, PASSWORD)
+    assert client.get("/").status_code == 200
+    start = clock.time()
+    monkeypatch.setattr("tutoring.auth.views.time.time", lambda: start + 121 * 60)
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+    monkeypatch.undo()
+    sign_in(client, tutor.email, PASSWORD)
+    # Active every hour, but 12 hours after signing in the session still ends.
+    for hour in range(1, 13):
+        monkeypatch.setattr(
+            "tutoring.auth.views.time.time", lambda hour=hour: start + hour * 3600 + 60
+        )
+        status = client.get("/").status_code
+        assert status == (200 if hour < 12 else 302)
+
+
+def test_https_deployments_get_host_cookies_and_hsts(client, app, make_user):
+    app.config.update(HTTPS=True)
+    response = client.get("/login", base_url="https://localhost")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_https_config_sets_secure_host_cookie(tmp_path):
+    from tests.conftest import BASE_CONFIG
+    from tutoring import create_app
+
+    app = create_app({**BASE_CONFIG, "HTTPS": True}, instance_path=str(tmp_path))
+    response = app.test_client().get("/login", base_url="https://localhost")
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-session=")
+    assert "Secure" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+@pytest.mark.parametrize(
+    "app_config", [{"TRUSTED_PROXIES": 1, "LOGIN_LIMIT_PER_ADDRESS": "2 per minute"}]
+)
+def test_trusted_proxy_gives_the_client_address(client, app_config):
+    def attempt(address: str) -> int:
+        data = {"email": "nobody@example.org", "password": "nope", "csrf_token": csrf_token(client)}
+        return client.post("/login", data=data, headers={"X-Forwarded-For": address}).status_code
+
+    assert [attempt("203.0.113.9") for _ in range(3)] == [401, 401, 429]
+    assert attempt("198.51.100.7") == 401  # another client behind the same proxy is not blocked

@@ -78,8 +78,13 @@ def _start_session(user, next_url: str | None = None):
     if user.has_second_factor:
         session["pending_sign_in"] = {"id": user.get_id(), "next": target, "at": time.time()}
         return redirect(url_for("auth.verify"))
-    login_user(user)
+    _signed_in(user)
     return redirect(target)
+
+
+def _signed_in(user) -> None:
+    login_user(user)
+    session["signed_in_at"] = session["seen_at"] = time.time()
 
 
 def _pending_user():
@@ -194,7 +199,7 @@ def verify():
         if two_factor.verify(user, form.code.data):
             db.session.commit()
             session.pop("pending_sign_in", None)
-            login_user(user)
+            _signed_in(user)
             return redirect(target)
         db.session.commit()
         form.code.errors = [_("The code is not correct, or was used already.")]
@@ -259,6 +264,32 @@ ENROLMENT_ENDPOINTS = {
     "people.language",
     "health.healthz",
 }
+
+
+@bp.before_app_request
+def end_stale_sessions():
+    """Sign out a session idle too long or signed in too long ago (shared computers)."""
+    if not current_user.is_authenticated or request.path.startswith("/static/"):
+        return None
+    now = time.time()
+    started = session.setdefault("signed_in_at", now)
+    seen = session.get("seen_at", now)
+    config = current_app.config
+    if (
+        now - seen > config["SESSION_IDLE_MINUTES"] * 60
+        or now - started > config["SESSION_ABSOLUTE_HOURS"] * 3600
+    ):
+        logout_user()
+        session.clear()
+        if request.path.startswith("/api/"):
+            abort(401)
+        flash(
+            _("You were signed out after a while without activity. Please sign in again."), "info"
+        )
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if now - seen > 60:  # write the cookie at most once a minute
+        session["seen_at"] = now
+    return None
 
 
 @bp.before_app_request
