@@ -351,11 +351,13 @@ def free_port() -> int:
 class ServerProcess:
     """`flask --app wsgi run` in a subprocess on a free port, as `make run` serves it."""
 
-    def __init__(self, database_url: str, instance: Path, **env: str) -> None:
+    def __init__(
+        self, database_url: str, instance: Path, port: int | None = None, **env: str
+    ) -> None:
         import subprocess
         import sys
 
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environment = {
             **os.environ,
@@ -419,8 +421,8 @@ def server_processes(app, tmp_path):
     """Return a factory starting server processes on the test's database; all stop afterwards."""
     started: list[ServerProcess] = []
 
-    def start(**env: str) -> ServerProcess:
-        server = ServerProcess(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path, **env)
+    def start(port: int | None = None, **env: str) -> ServerProcess:
+        server = ServerProcess(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path, port, **env)
         started.append(server)
         return server.wait_ready()
 

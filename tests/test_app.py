@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -136,3 +137,25 @@ def test_static_bundle_is_served(client):
     for path in ("/static/dist/app.css", "/static/dist/realtime.js"):
         with client.get(path) as response:
             assert response.status_code == 200
+
+
+def test_requests_while_the_database_is_down_answer_503(tmp_path):
+    from tests.conftest import free_port
+
+    down = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/manabi"  # nothing listens there
+    app = create_app({**BASE_CONFIG, "DATABASE_URL": down}, instance_path=str(tmp_path))
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 503
+    api = client.get("/api/v1/me", headers={"Authorization": "Bearer mnb_anything"})
+    assert api.status_code == 503
+    assert api.json["error"]["code"] == "unavailable"
+    page = client.get("/login")
+    assert page.status_code == 200  # the sign-in form itself needs no database
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True)).group(
+        1
+    )
+    attempt = client.post(
+        "/login", data={"email": "a@example.org", "password": "x" * 12, "csrf_token": token}
+    )
+    assert attempt.status_code == 503
+    assert "一時的にサービスを利用できません" in attempt.get_data(as_text=True)

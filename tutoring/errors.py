@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from tutoring.validation import ValidationError
 
@@ -98,6 +99,20 @@ def register_error_handlers(app: Flask) -> None:
         if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError):
+        # The database does not answer (restarting, network): a temporary 503, nothing half done.
+        from tutoring.extensions import db
+
+        db.session.rollback()
+        app.logger.warning(
+            "database unavailable on %s %s: %s",
+            request.method,
+            request.path,
+            type(error.orig).__name__,
+        )
+        return http_error(ServiceUnavailable())
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
