@@ -443,7 +443,9 @@ def identities(user_id: int):
         abort(404)
     if request.method == "POST":
         identity_id = request.form.get("identity_id", "")
-        if not identity_id.isdigit() or not service.unlink_identity(user, int(identity_id)):
+        if not identity_id.isdigit():
+            abort(400)
+        if not service.unlink_identity(user, int(identity_id)):
             abort(404)
         db.session.commit()
         flash(_("The sign-in has been unlinked."), "info")

@@ -1,0 +1,183 @@
+"""The permission matrix of docs/permissions.md, checked row by row against the app.
+
+Every registered route must have a row; every row is requested as each kind of person.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conftest import ROOT, csrf_token
+from tutoring.database import utcnow
+from tutoring.extensions import db, socketio
+
+DOC = ROOT / "docs" / "permissions.md"
+ROLES = ["anonymous", "learner", "other learner", "tutor", "other tutor", "coordinator", "admin"]
+# Those refused first: a request that is allowed may change things the next one relies on.
+ORDER = ["anonymous", "other learner", "other tutor", "learner", "tutor", "coordinator", "admin"]
+NOT_IN_MATRIX = {"static"}
+
+
+def read_matrix() -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
+    """Return the HTTP rows {"GET /path": {role: cell}} and the socket rows of the document."""
+    http, sockets = {}, {}
+    for line in DOC.read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if (
+            len(cells) != 1 + len(ROLES)
+            or cells[0] in ("request", "event")
+            or cells[0].startswith("---")
+        ):
+            continue
+        row = dict(zip(ROLES, cells[1:], strict=True))
+        target = http if re.match(r"^(GET|POST|PUT|PATCH|DELETE) /", cells[0]) else sockets
+        target[cells[0]] = row
+    return http, sockets
+
+
+HTTP_ROWS, SOCKET_ROWS = read_matrix()
+
+
+def route_key(method: str, rule: str) -> str:
+    return f"{method} " + re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"<\1>", rule)
+
+
+def test_every_route_has_a_row_and_every_row_a_route(app):
+    routes = {
+        route_key(method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint not in NOT_IN_MATRIX
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert sorted(routes - set(HTTP_ROWS)) == [], "add these routes to docs/permissions.md"
+    assert sorted(set(HTTP_ROWS) - routes) == [], "these rows of docs/permissions.md name no route"
+
+
+@pytest.fixture
+def world(app, program, book, make_user, make_token):
+    """One open session and everything the routes' parameters name."""
+    from tutoring.auth import service as auth
+    from tutoring.auth.models import ApiToken
+    from tutoring.people.models import User
+    from tutoring.scheduling import service as scheduling
+    from tutoring.whiteboard import service as whiteboard
+
+    [session_id] = book(utcnow().replace(microsecond=0) - timedelta(minutes=5))
+    admin = make_user("admin")
+    make_token(program.learner)
+    invitee = make_user("learner", password=None, with_email=False)
+    with app.app_context():
+        learner = db.session.get(User, program.learner.id)
+        _, invitation = auth.create_invitation(
+            db.session.get(User, program.coordinator.id), db.session.get(User, invitee.id)
+        )
+        feed = scheduling.calendar_feed(learner).token
+        token_id = db.session.query(ApiToken).filter_by(user_id=learner.id).one().id
+        picture = "A" * 22 + ".png"
+        folder = Path(whiteboard.storage_root()) / str(session_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / picture).write_bytes(b"\x89PNG\r\n\x1a\n")
+        db.session.commit()
+    people = {
+        "learner": program.learner,
+        "other learner": program.other_learner,
+        "tutor": program.tutor,
+        "other tutor": program.other_tutor,
+        "coordinator": program.coordinator,
+        "admin": admin,
+    }
+    values = {
+        "session_id": session_id,
+        "user_id": program.learner.id,
+        "learner_id": program.learner.id,
+        "venue_id": program.venue_id,
+        "token_id": token_id,
+        "provider": "nowhere",
+        "name": picture,
+    }
+    return {"people": people, "values": values, "invitation": invitation, "feed": feed}
+
+
+def concrete_path(template: str, world: dict) -> str:
+    if template.startswith("/invite/"):
+        return f"/invite/{world['invitation']}"
+    if template.startswith("/calendar/"):
+        return f"/calendar/{world['feed']}.ics"
+    return re.sub(r"<([^>]+)>", lambda m: str(world["values"][m.group(1)]), template)
+
+
+def outcome(response) -> str:
+    if (
+        response.status_code in (301, 302, 303)
+        and urlsplit(response.headers["Location"]).path == "/login"
+    ):
+        return "login"
+    if response.status_code in (401, 403, 404):
+        return str(response.status_code)
+    assert response.status_code not in (405, 500), response.status_code
+    return "ok"
+
+
+@pytest.mark.parametrize("request_line", sorted(HTTP_ROWS))
+def test_each_person_gets_the_documented_answer(app, world, login_as, request_line):
+    method, template = request_line.split(" ", 1)
+    expected = HTTP_ROWS[request_line]
+    path = concrete_path(template, world)
+    got = {}
+    for role in ORDER:
+        client = app.test_client()
+        if role != "anonymous":
+            login_as(world["people"][role], client)
+        token = csrf_token(client, "/login" if role == "anonymous" else "/settings")
+        kwargs = {"headers": {"X-CSRFToken": token}}
+        if method != "GET":
+            kwargs["json" if path.startswith("/api/") else "data"] = (
+                {} if path.startswith("/api/") else {"csrf_token": token}
+            )
+        with client.open(path, method=method, **kwargs) as response:
+            got[role] = outcome(response)
+    assert got == {role: expected[role] for role in ORDER}
+
+
+def socket_outcome(answer) -> str:
+    return "ok" if answer.get("ok") else answer["error"]["code"]
+
+
+@pytest.mark.parametrize("event", sorted(SOCKET_ROWS))
+def test_socket_events_follow_the_matrix(app, world, login_as, event):
+    from tests.whiteboard.conftest import stroke_payload
+
+    expected = SOCKET_ROWS[event]
+    got = {}
+    for role in ORDER:
+        client = app.test_client()
+        if role != "anonymous":
+            login_as(world["people"][role], client)
+        socket = socketio.test_client(app, namespace="/whiteboard", flask_test_client=client)
+        if not socket.is_connected("/whiteboard"):
+            got[role] = "refused"
+            continue
+        joined = socket.emit(
+            "join",
+            {"session_id": world["values"]["session_id"]},
+            namespace="/whiteboard",
+            callback=True,
+        )
+        answer = {
+            "connect": {"ok": True},
+            "join": joined,
+            "stroke": lambda: socket.emit(
+                "stroke", stroke_payload(f"p-{role}"), namespace="/whiteboard", callback=True
+            ),
+            "clear": lambda: socket.emit(
+                "clear", {"page": 0}, namespace="/whiteboard", callback=True
+            ),
+        }[event]
+        got[role] = socket_outcome(answer() if callable(answer) else answer)
+        socket.disconnect(namespace="/whiteboard")
+    assert got == {role: expected[role] for role in ORDER}
