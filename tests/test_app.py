@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from tests.conftest import BASE_CONFIG
 from tutoring import create_app
+from tutoring.crypto import new_key
 from tutoring.extensions import db
 
 
@@ -17,6 +18,9 @@ from tutoring.extensions import db
 def clean_env(monkeypatch):
     for name in ("TUTORING_SECRET_KEY", "TUTORING_ENV", "TUTORING_TIMEZONE"):
         monkeypatch.delenv(name, raising=False)
+    # Production also needs the data keys (tests/test_crypto.py checks the refusal).
+    monkeypatch.setenv("TUTORING_DATA_KEYS__k1", new_key())
+    monkeypatch.setenv("TUTORING_DATA_KEY_CURRENT", "k1")
 
 
 def test_refuses_to_start_without_secret_in_production(clean_env, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import importlib
 import os
 import secrets
@@ -39,6 +40,8 @@ def create_app(
         template_folder="../templates",
     )
     app.config.from_object(defaults)
+    # Nested TUTORING_A__B variables fill dicts in place: give each app its own copies.
+    app.config.update(copy.deepcopy({k: v for k, v in app.config.items() if isinstance(v, dict | list)}))
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("TUTORING")
     if config:
@@ -91,9 +94,11 @@ def _finish_config(app: Flask) -> None:
 def _check_integrations(app: Flask) -> None:
     """Read the Jitsi keys and sign-in providers now, so a configuration error stops the start."""
     from tutoring.auth.oauth import register_providers
+    from tutoring.crypto import configured_keys
     from tutoring.rooms.jitsi import keys_from_config
 
     app.extensions["jitsi_keys"] = keys_from_config(app.config)
+    app.extensions["data_keys"] = configured_keys(app.config)
     register_providers(app)
 
 

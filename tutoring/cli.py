@@ -56,6 +56,30 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(raw)
 
+    @app.cli.group("data-keys")
+    def data_keys() -> None:
+        """Manage the keys that encrypt notes and case reviews at rest."""
+
+    @data_keys.command("new")
+    def new_data_key() -> None:
+        """Print a new random key for TUTORING_DATA_KEYS__<id>."""
+        from tutoring.crypto import new_key
+
+        click.echo(new_key())
+
+    @data_keys.command("rotate")
+    def rotate_data_keys() -> None:
+        """Re-encrypt every stored value with TUTORING_DATA_KEY_CURRENT (keep old keys until done)."""
+        from tutoring.crypto import DecryptionError, encrypted_columns, rotate
+
+        try:
+            changed = rotate(encrypted_columns(db.metadata))
+        except DecryptionError as error:
+            db.session.rollback()
+            raise click.ClickException(str(error)) from None
+        db.session.commit()
+        click.echo(f"re-encrypted {changed} values")
+
     @app.cli.command("backup")
     @click.option(
         "--output", type=click.Path(dir_okay=False), default=None, help="The archive to write."

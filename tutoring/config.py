@@ -21,6 +21,11 @@ LOGIN_LIMIT_PER_ADDRESS = "50 per 15 minutes"
 # API calls with a personal token; scripts and imports need at least 300 a minute.
 API_TOKEN_LIMIT = "600 per minute"  # noqa: S105
 
+# Keys that encrypt notes and case reviews at rest (tutoring/crypto.py): required outside
+# development. TUTORING_DATA_KEYS__k1=<`flask --app wsgi data-keys new`>, TUTORING_DATA_KEY_CURRENT=k1.
+DATA_KEYS: dict = {}
+DATA_KEY_CURRENT: str | None = None
+
 # Sign-in providers (OpenID Connect), e.g. {"line": {"preset": "line", "client_id": …,
 # "client_secret": …}}; a generic one needs "discovery_url" (and may set "scopes", "label").
 # From the environment: TUTORING_OIDC_PROVIDERS__line__client_id=… (see tutoring/auth/oauth.py).

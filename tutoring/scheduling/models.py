@@ -5,9 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from tutoring.crypto import EncryptedText
 from tutoring.database import enum_column, utcnow
 from tutoring.extensions import db
 from tutoring.people.models import User
@@ -73,7 +74,8 @@ class TutoringSession(db.Model):
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     status: Mapped[Status] = mapped_column(enum_column(Status), default=Status.SCHEDULED)
-    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # Reasons can tell of a young person's family or health: encrypted at rest.
+    cancel_reason: Mapped[str | None] = mapped_column(EncryptedText)
     cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     cancelled_at: Mapped[datetime | None]
     series_id: Mapped[int | None] = mapped_column(
@@ -118,7 +120,7 @@ class SessionChange(db.Model):
     action: Mapped[str] = mapped_column(String(20))  # created, rescheduled, cancelled
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     actor: Mapped[User | None] = relationship()
