@@ -14,6 +14,8 @@ await build({
     // The room page loads these two: dist/whiteboard.js and dist/whiteboard.css.
     { in: "static/src/whiteboard/index.js", out: "whiteboard" },
     "static/src/css/whiteboard.css",
+    // Every page: registers the service worker (the home-screen app, Web Push).
+    { in: "static/src/notify/install.js", out: "install" },
   ],
   bundle: true,
   format: "esm",
@@ -24,6 +26,16 @@ await build({
   outdir,
   entryNames: "[name]",
   chunkNames: "chunks/[name]-[hash]",
+  logLevel: "warning",
+});
+// The service worker is a classic script of its own, served from /service-worker.js.
+await build({
+  entryPoints: [{ in: "static/src/notify/service-worker.js", out: "service-worker" }],
+  bundle: true,
+  format: "iife",
+  minify: true,
+  target: ["es2020", "safari14"],
+  outdir,
   logLevel: "warning",
 });
 console.log(`built ${outdir}`);
