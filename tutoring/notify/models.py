@@ -52,9 +52,10 @@ class NotificationPreference(db.Model):
     push_enabled: Mapped[bool] = mapped_column(default=True)
     remind_day_before: Mapped[bool] = mapped_column(default=True)
     remind_hour_before: Mapped[bool] = mapped_column(default=True)
-    # Wall-clock times in the program's zone; both None (or equal) means no quiet hours.
-    quiet_start: Mapped[time | None] = mapped_column(Time, default=DEFAULT_QUIET_START)
-    quiet_end: Mapped[time | None] = mapped_column(Time, default=DEFAULT_QUIET_END)
+    # Wall-clock times in the program's zone; both None (or equal) means no quiet hours. The
+    # defaults come from service.default_preference: a column default would replace a None.
+    quiet_start: Mapped[time | None] = mapped_column(Time)
+    quiet_end: Mapped[time | None] = mapped_column(Time)
     # None: the account's language, else the program's default (Japanese).
     locale: Mapped[str | None] = mapped_column(String(5))
     # Set by a coordinator today, by LINE Login later; a LINE user id is "U" and 32 hex digits.

@@ -88,11 +88,15 @@ def enqueue(planned: list[Planned], now: datetime | None = None) -> int:
         for item in planned
     ]
     insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    db.session.flush()
-    result = db.session.execute(
-        insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"]), rows
+    statement = (
+        insert(OutboxMessage)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxMessage.id)
     )
-    return max(result.rowcount, 0)
+    db.session.flush()
+    connection = db.session.connection()  # the session's transaction: nothing commits here
+    # RETURNING tells what was inserted on both databases (rowcount does not, with psycopg).
+    return sum(len(connection.execute(statement, row).all()) for row in rows)
 
 
 def existing_keys(keys: list[str]) -> set[str]:
