@@ -6,13 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from tests.notify.conftest import (  # noqa: F401
-    TOKYO,
-    link_line,
-    messages,
-    set_preferences,
-    tokyo,
-)
+from tests.notify.conftest import OTHER_LINE_ID, TOKYO, messages, set_preferences, tokyo
 from tutoring.attendance.models import PresenceKind, PresenceSource
 from tutoring.attendance.service import record_presence
 from tutoring.database import utcnow
@@ -159,8 +153,6 @@ def test_a_learner_without_any_channel_still_works(app, program, book):
 def test_the_tutor_is_reminded_too_through_their_own_channels(
     app, program, book, learner_on_line, link_line
 ):
-    from tests.notify.conftest import OTHER_LINE_ID
-
     link_line(program.tutor, OTHER_LINE_ID, remind_day_before=False)
     book(START)
     plan(app, START - timedelta(hours=24))
@@ -184,8 +176,6 @@ def soon(days: int = 3) -> datetime:
 @pytest.fixture
 def awake(app, program, link_line):
     """Learner and tutor on LINE without quiet hours, so notices go out at once."""
-    from tests.notify.conftest import OTHER_LINE_ID
-
     link_line(program.learner, quiet_start=None, quiet_end=None)
     link_line(program.tutor, OTHER_LINE_ID, quiet_start=None, quiet_end=None)
 
@@ -273,8 +263,6 @@ def test_cancelling_a_past_session_tells_nobody(app, program, book, awake):
 
 @pytest.fixture
 def staff_on_line(app, program, link_line):
-    from tests.notify.conftest import OTHER_LINE_ID
-
     link_line(program.tutor, OTHER_LINE_ID, quiet_start=None, quiet_end=None)
     link_line(program.coordinator, "U" + "1" * 32, quiet_start=None, quiet_end=None)
     link_line(program.learner)
