@@ -44,7 +44,8 @@ def test_a_learner_sets_quiet_hours_and_turns_a_reminder_off(app, client, login_
     page = client.get("/settings/notifications")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert 'aria-current="page"' in html and "/settings/notifications" in html
+    assert 'aria-current="page"' in html
+    assert "/settings/notifications" in html
     response = client.post(
         "/settings/notifications",
         data=form(
@@ -127,7 +128,8 @@ def test_the_delivery_log_lists_and_filters_what_was_sent_and_what_failed(
     assert statuses == ["failed", "sent"]
     login_as(program.coordinator)
     html = client.get("/notifications/log").get_data(as_text=True)
-    assert program.learner.name in html and program.tutor.name in html
+    assert program.learner.name in html
+    assert program.tutor.name in html
     failed = client.get("/notifications/log?status=failed").get_data(as_text=True)
     assert program.tutor.name in failed
     assert f'<a href="/people/{program.learner.id}/notifications">' not in failed
