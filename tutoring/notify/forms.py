@@ -52,7 +52,7 @@ class PreferencesForm(FlaskForm):
     line_enabled = BooleanField(_l("LINE"))
     push_enabled = BooleanField(_l("Notifications on a phone or browser"))
     remind_day_before = BooleanField(_l("The day before a session"))
-    remind_hour_before = BooleanField(_l("One hour before a session, with the link to the room"))
+    remind_hour_before = BooleanField(_l("One hour before, with the link to the room"))
     quiet_start = TimeField(_l("Quiet from"), validators=[Optional()])
     quiet_end = TimeField(_l("Quiet until"), validators=[Optional()])
     locale = SelectField(

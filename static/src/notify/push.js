@@ -41,13 +41,16 @@ export async function resyncSubscription(registrationPromise) {
 
 export async function setUpPush(panel, registrationPromise) {
   const status = panel.querySelector(".push-status");
-  const enable = panel.querySelector("[data-push-enable]");
-  const disable = panel.querySelector("[data-push-disable]");
+  const enableBox = panel.querySelector("[data-push-enable]");
+  const disableBox = panel.querySelector("[data-push-disable]");
+  const enable = enableBox.querySelector("button");
+  const disable = disableBox.querySelector("button");
   const text = panel.dataset;
+  // on: true (offer turning off), false (offer turning on), null (offer nothing)
   const show = (message, on) => {
     status.textContent = message;
-    enable.hidden = on !== false;
-    disable.hidden = on !== true;
+    enableBox.hidden = on !== false;
+    disableBox.hidden = on !== true;
   };
   if (!supported()) {
     show(text.textUnsupported, null);
