@@ -6,14 +6,7 @@ import pytest
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from tests.browser.conftest import (  # noqa: F401  (fixtures)
-    PHONE,
-    browser,
-    check_accessibility,
-    new_page,
-    no_horizontal_scroll,
-    screenshot,
-)
+from tests.browser.conftest import PHONE, check_accessibility, no_horizontal_scroll, screenshot
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
