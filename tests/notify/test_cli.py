@@ -44,3 +44,16 @@ def test_vapid_keys_are_made_once_in_the_instance_folder(app, runner):
     import stat
 
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_the_demo_gives_settings_and_a_short_history_once(app, runner):
+    from tutoring.extensions import db
+    from tutoring.notify.models import NotificationPreference, OutboxMessage
+
+    for _ in range(2):
+        result = runner.invoke(args=["demo"])
+        assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.query(NotificationPreference).count() == 4
+        statuses = sorted(m.status.value for m in db.session.query(OutboxMessage))
+    assert statuses == ["failed", "sent", "sent", "sent", "sent"]

@@ -244,5 +244,5 @@ def start_background_worker(app: Flask) -> bool:
         socketio.sleep(min(interval, 5))  # let the server finish starting
         run_forever(app, interval=interval, stop=stop, sleep=socketio.sleep)
 
-    socketio.start_background_task(loop)
+    app.extensions["notify_worker_thread"] = socketio.start_background_task(loop)
     return True
