@@ -10,7 +10,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
-from tests.browser.conftest import browser, new_page  # noqa: F401  (Chromium fixtures)
 from tests.conftest import TOKYO, Program, tokyo  # noqa: F401
 from tutoring.extensions import db
 from tutoring.notify import service

@@ -1,4 +1,7 @@
-"""The home-screen app in Chromium on a phone: manifest, service worker, offline page, settings."""
+"""The home-screen app in Chromium on a phone: manifest, service worker, offline page, settings.
+
+Here rather than in tests/notify/ because Chromium is one session fixture of this folder.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +16,10 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def app_config(line_config):
+def app_config():
     from tutoring.notify.channels.webpush import generate_private_pem
 
-    return {**line_config, "VAPID_PRIVATE_KEY": generate_private_pem().decode()}
+    return {"VAPID_PRIVATE_KEY": generate_private_pem().decode()}
 
 
 def sign_in(page, base_url: str, account) -> None:
