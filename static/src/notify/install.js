@@ -16,7 +16,7 @@ const registration = register();
 const panel = document.querySelector("[data-push]");
 if (panel) {
   import("./push.js").then(({ setUpPush }) => setUpPush(panel, registration));
-} else {
+} else if ("Notification" in window && Notification.permission === "granted") {
   // A device that already gets notifications keeps its subscription known to the server.
   import("./push.js").then(({ resyncSubscription }) => resyncSubscription(registration));
 }
