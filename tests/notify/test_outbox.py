@@ -177,3 +177,34 @@ def test_a_message_for_a_disabled_account_is_not_sent(app, program, queued, line
     assert run(app, NOW).outcomes == {"skipped": 1}
     assert messages(app)[0]["error"] == "recipient_inactive"
     assert line_api.requests == []
+
+
+def test_a_bug_while_composing_is_logged_and_retried_up_to_the_limit(
+    app, queued, line_api, monkeypatch
+):
+    from tutoring.notify import worker
+
+    def broken(*args, **kwargs):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(worker, "compose", broken)
+    app.config["NOTIFY_MAX_ATTEMPTS"] = 2
+    queued(1)
+    errors = []
+    monkeypatch.setattr(app.logger, "exception", lambda *a, **k: errors.append(a))
+    assert run(app, NOW).outcomes == {"pending": 1}
+    assert run(app, NOW + timedelta(minutes=1)).outcomes == {"failed": 1}
+    assert messages(app)[0]["error"] == "KeyError"
+    assert len(errors) == 2
+    assert line_api.requests == []
+
+
+def test_a_claim_abandoned_on_its_last_attempt_fails(app, queued):
+    app.config["NOTIFY_MAX_ATTEMPTS"] = 1
+    queued(1)
+    with app.app_context():
+        outbox.claim("dead-worker", NOW, 10)
+    run(app, NOW + timedelta(minutes=6))
+    [message] = messages(app)
+    assert message["status"] == "failed"
+    assert message["error"] == "worker_lost"

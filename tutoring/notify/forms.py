@@ -44,6 +44,7 @@ REASON_LABELS = {
     "channel_off": _l("The person turned this channel off, or cannot be reached through it"),
     "recipient_inactive": _l("The account is disabled"),
     "attended": _l("The learner attended after all"),
+    "worker_lost": _l("The sending worker stopped, too often"),
 }
 
 

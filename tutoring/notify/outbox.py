@@ -111,14 +111,22 @@ def existing_keys(keys: list[str]) -> set[str]:
 
 
 def release_stale_claims(now: datetime) -> int:
-    """Return rows claimed by a worker that did not finish in time to `pending`."""
-    timeout = timedelta(seconds=current_app.config["NOTIFY_CLAIM_TIMEOUT_SECONDS"])
+    """Return rows claimed by a worker that did not finish in time to `pending` (or `failed`
+    when they used their last attempt)."""
+    config = current_app.config
+    stale = (
+        OutboxMessage.status == MessageStatus.SENDING,
+        OutboxMessage.claimed_at < now - timedelta(seconds=config["NOTIFY_CLAIM_TIMEOUT_SECONDS"]),
+    )
+    last = OutboxMessage.attempts >= config["NOTIFY_MAX_ATTEMPTS"]
+    db.session.execute(
+        update(OutboxMessage)
+        .where(*stale, last)
+        .values(status=MessageStatus.FAILED, error="worker_lost", claimed_by=None, updated_at=now)
+    )
     result = db.session.execute(
         update(OutboxMessage)
-        .where(
-            OutboxMessage.status == MessageStatus.SENDING,
-            OutboxMessage.claimed_at < now - timeout,
-        )
+        .where(*stale)
         .values(status=MessageStatus.PENDING, next_attempt_at=now, claimed_by=None, updated_at=now)
     )
     return max(result.rowcount, 0)

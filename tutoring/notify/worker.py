@@ -108,6 +108,18 @@ def deliver(message_id: int, worker: str, clock) -> MessageStatus | None:
     message = db.session.get(OutboxMessage, message_id)
     if message is None or message.claimed_by != worker:
         return None
+    try:
+        return _deliver(app, message, worker, clock)
+    except Exception as error:  # a bug of ours: log it; retries stop at the attempt limit
+        db.session.rollback()
+        app.logger.exception("notification %s: delivery raised", message_id)
+        return _finish(
+            message_id, worker, MessageStatus.PENDING, clock(), error=type(error).__name__
+        )
+
+
+def _deliver(app, message: OutboxMessage, worker: str, clock) -> MessageStatus:
+    message_id = message.id
     session = db.session.get(TutoringSession, message.session_id) if message.session_id else None
     reason = why_not_needed(message, session, clock())
     if reason is not None:
@@ -146,11 +158,6 @@ def deliver(message_id: int, worker: str, clock) -> MessageStatus | None:
         )
     except PermanentFailure as error:
         return _finish(message_id, worker, MessageStatus.FAILED, clock(), failure=error)
-    except Exception as error:  # a bug of ours: log it, keep the message for a retry
-        app.logger.exception("notification %s: delivery raised", message_id)
-        return _finish(
-            message_id, worker, MessageStatus.PENDING, clock(), error=type(error).__name__
-        )
     if isinstance(result, PushOutcome):
         _forget_devices(result.expired)
         for subscription_id in result.delivered:
