@@ -15,6 +15,8 @@ await build({
     { in: "static/src/whiteboard/index.js", out: "whiteboard" },
     { in: "static/src/whiteboard/copy.js", out: "board_copy" },
     "static/src/css/whiteboard.css",
+    // Every page: registers the service worker (the home-screen app, Web Push).
+    { in: "static/src/notify/install.js", out: "install" },
   ],
   bundle: true,
   format: "esm",
@@ -25,6 +27,16 @@ await build({
   outdir,
   entryNames: "[name]",
   chunkNames: "chunks/[name]-[hash]",
+  logLevel: "warning",
+});
+// The service worker is a classic script of its own, served from /service-worker.js.
+await build({
+  entryPoints: [{ in: "static/src/notify/service-worker.js", out: "service-worker" }],
+  bundle: true,
+  format: "iife",
+  minify: true,
+  target: ["es2020", "safari14"],
+  outdir,
   logLevel: "warning",
 });
 console.log(`built ${outdir}`);

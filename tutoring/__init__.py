@@ -25,6 +25,7 @@ MODEL_MODULES = (
     "tutoring.scheduling.models",
     "tutoring.attendance.models",
     "tutoring.whiteboard.models",
+    "tutoring.notify.models",
 )
 
 
@@ -196,6 +197,7 @@ def content_security_policy() -> str:
     return (
         f"default-src 'self'; script-src 'self'{video}; style-src 'self'; "
         "img-src 'self' data: blob:; connect-src 'self'; "
+        "worker-src 'self'; manifest-src 'self'; "
         f"frame-src{frames}; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
     )
 
@@ -214,13 +216,23 @@ def register_blueprints(app: Flask) -> None:
     from tutoring.dashboard.views import bp as dashboard_bp
     from tutoring.errors import register_error_handlers
     from tutoring.health import bp as health_bp
+    from tutoring.notify.views import bp as notify_bp
     from tutoring.people.views import bp as people_bp
     from tutoring.rooms.views import bp as rooms_bp
     from tutoring.scheduling.views import bp as scheduling_bp
     from tutoring.whiteboard.views import bp as whiteboard_bp
 
-    blueprints = (health_bp, auth_bp, people_bp, dashboard_bp, scheduling_bp, rooms_bp, api_bp)
-    blueprints += (whiteboard_bp,)
+    blueprints = (
+        health_bp,
+        auth_bp,
+        people_bp,
+        dashboard_bp,
+        scheduling_bp,
+        rooms_bp,
+        notify_bp,
+        whiteboard_bp,
+        api_bp,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_error_handlers(app)

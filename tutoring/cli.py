@@ -11,6 +11,9 @@ from tutoring.validation import ValidationError
 
 def register(app: Flask) -> None:
     """Attach the project's commands to the app's CLI."""
+    from tutoring.notify.cli import register as register_notify
+
+    register_notify(app)
 
     @app.cli.group()
     def users() -> None:

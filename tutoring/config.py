@@ -89,3 +89,47 @@ WHITEBOARD_IMAGE_MAX_PIXELS = 50_000_000
 WHITEBOARD_IMAGE_MAX_SIDE = 2000
 # Photos and snapshots per user, on top of API_TOKEN_LIMIT: decoding a photo is costly.
 WHITEBOARD_UPLOAD_LIMIT = "30 per minute"
+
+# Reminders and follow-up (docs/reminders.md). A channel without its settings stays off.
+# The site's address in links of messages sent by workers (no request to take it from).
+PUBLIC_URL: str | None = None
+# E-mail over SMTP. Port 587 with STARTTLS, or SMTP_SSL for port 465.
+SMTP_HOST: str | None = None
+SMTP_PORT = 587
+SMTP_USERNAME: str | None = None
+SMTP_PASSWORD: str | None = None
+SMTP_STARTTLS = True
+SMTP_SSL = False
+SMTP_FROM = "Manabi <no-reply@example.org>"
+SMTP_TIMEOUT = 15
+# LINE Messaging API: the channel access token of the program's LINE Official Account.
+LINE_CHANNEL_ACCESS_TOKEN: str | None = None
+LINE_API_BASE_URL = "https://api.line.me"
+LINE_TIMEOUT = 10
+# Web Push: a P-256 key (PEM, or base64url raw) or the file instance/vapid-private.pem
+# (`flask --app wsgi notify vapid-keys`); development makes the file by itself.
+VAPID_PRIVATE_KEY: str | None = None
+VAPID_PRIVATE_KEY_PATH: str | None = None
+VAPID_SUBJECT: str | None = None  # "mailto:…" or "https://…": whom push services may contact
+WEBPUSH_TIMEOUT = 10
+# The worker posts to subscription endpoints, so only browser push services are accepted.
+WEBPUSH_ALLOWED_HOSTS = (
+    "fcm.googleapis.com",
+    "push.services.mozilla.com",
+    "push.apple.com",
+    "notify.windows.com",
+)
+WEBPUSH_ALLOW_HTTP = False  # tests only: a local stand-in push service
+# The scheduler. None: a background thread in the server in development only; production
+# runs `flask --app wsgi notify worker` as its own service (several may run).
+NOTIFY_WORKER_THREAD: bool | None = None
+NOTIFY_POLL_SECONDS = 30
+NOTIFY_BATCH_SIZE = 50
+NOTIFY_MAX_ATTEMPTS = 6
+NOTIFY_RETRY_BASE_SECONDS = 60  # doubles per attempt: 1, 2, 4, 8, 16 minutes
+NOTIFY_RETRY_MAX_SECONDS = 60 * 60
+NOTIFY_CLAIM_TIMEOUT_SECONDS = 5 * 60  # a worker that died while sending: try again after this
+# Missed sessions: only those that ended this recently, so history does not trigger messages.
+NOTIFY_MISSED_LOOKBACK_HOURS = 72
+# Also treat an online session as missed when the tutor was in the room and the learner never.
+NOTIFY_MISSED_FROM_PRESENCE = True

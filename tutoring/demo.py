@@ -147,4 +147,7 @@ def load_demo() -> list[User]:
     venues = _venues()
     _sessions(people, venues, people["coordinator@example.org"])
     db.session.flush()
+    from tutoring.notify import demo as notify_demo
+
+    notify_demo.load(people)
     return accounts
