@@ -42,7 +42,9 @@ def create_app(
     )
     app.config.from_object(defaults)
     # Nested TUTORING_A__B variables fill dicts in place: give each app its own copies.
-    app.config.update(copy.deepcopy({k: v for k, v in app.config.items() if isinstance(v, dict | list)}))
+    app.config.update(
+        copy.deepcopy({k: v for k, v in app.config.items() if isinstance(v, dict | list)})
+    )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("TUTORING")
     if config:

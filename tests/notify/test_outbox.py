@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import BASE_CONFIG, ROOT
 from tests.notify.conftest import LINE_TOKEN, messages, run, tokyo
+from tutoring.crypto import new_key
 from tutoring.database import utcnow
 from tutoring.extensions import db
 from tutoring.notify import outbox
@@ -87,6 +88,8 @@ def test_two_processes_running_the_cli_deliver_every_message_once(app, queued, l
     env = {
         **os.environ,
         "TUTORING_SECRET_KEY": BASE_CONFIG["SECRET_KEY"],
+        "TUTORING_DATA_KEYS__k1": new_key(),
+        "TUTORING_DATA_KEY_CURRENT": "k1",
         "TUTORING_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "TUTORING_LINE_CHANNEL_ACCESS_TOKEN": LINE_TOKEN,
         "TUTORING_LINE_API_BASE_URL": line_api.url,

@@ -194,7 +194,7 @@ def choose_person():
     """Open the notification settings of the person chosen on the delivery log."""
     value = request.args.get("user_id", "")
     if not value.isdigit() or len(value) > 10:
-        abort(404)
+        abort(400)
     return redirect(url_for("notify.edit_user", user_id=int(value)))
 
 
