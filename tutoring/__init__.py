@@ -24,6 +24,8 @@ MODEL_MODULES = (
     "tutoring.scheduling.models",
     "tutoring.attendance.models",
     "tutoring.whiteboard.models",
+    "tutoring.records.models",
+    "tutoring.notes.models",
 )
 
 
@@ -190,11 +192,14 @@ def register_blueprints(app: Flask) -> None:
     from tutoring.dashboard.views import bp as dashboard_bp
     from tutoring.errors import register_error_handlers
     from tutoring.health import bp as health_bp
+    from tutoring.notes.views import bp as notes_bp
     from tutoring.people.views import bp as people_bp
+    from tutoring.records.views import bp as records_bp
     from tutoring.rooms.views import bp as rooms_bp
     from tutoring.scheduling.views import bp as scheduling_bp
 
     blueprints = (health_bp, auth_bp, people_bp, dashboard_bp, scheduling_bp, rooms_bp, api_bp)
+    blueprints += (records_bp, notes_bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_error_handlers(app)

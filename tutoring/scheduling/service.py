@@ -16,6 +16,7 @@ from tutoring.database import utcnow
 from tutoring.extensions import db
 from tutoring.i18n import program_zone
 from tutoring.people.models import Role, TutorAssignment, User
+from tutoring.records.service import require_consent
 from tutoring.scheduling.models import (
     CalendarFeed,
     Kind,
@@ -259,6 +260,7 @@ def book_sessions(
     from tutoring.scheduling.models import Series
 
     learner = _require_person(learner, Role.LEARNER, "learner_id")
+    require_consent(learner)
     tutor = _require_person(tutor, Role.TUTOR, "tutor_id")
     duration = _check_duration(duration_minutes)
     _check_place(mode, venue)
