@@ -10,7 +10,7 @@ from tests.scheduling.conftest import tokyo
 from tutoring.extensions import db
 from tutoring.notes import service
 from tutoring.notes.models import NoteRevision, StudyNote, Visibility
-from tutoring.records.access import AccessDenied, NotVisible
+from tutoring.records.access import AccessDenied
 
 NOTE = {
     "subject": "数学",

@@ -11,7 +11,7 @@ from tests.conftest import Account, Program, bearer, csrf_token, tokyo  # noqa: 
 from tutoring.extensions import db
 from tutoring.people.models import TutorAssignment, User
 from tutoring.records import service
-from tutoring.records.models import ExamRound, ExamSubject
+from tutoring.records.models import ExamSubject
 
 
 def user(account: Account) -> User:
