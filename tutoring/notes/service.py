@@ -267,27 +267,23 @@ class ReviewDue:
 def reviews_due(actor: User, on: date | None = None) -> list[ReviewDue]:
     """Return the learners due for a case review around an exam round.
 
-    Before: a round starts within CASE_REVIEW_WEEKS_BEFORE_EXAM weeks, and the learner has
-    had no review since the last round (nor in that window). After: the latest round has
-    passed, the next round's window has not opened, and no review since that round.
-    Only learners in support (active or paused) are listed.
+    Before: a round starts within CASE_REVIEW_WEEKS_BEFORE_EXAM weeks and the learner has had
+    no review since the last round. After: the last round has passed and the learner has had
+    no review since it. Only learners in support (active or paused) are listed.
     """
     on = on or today()
-    weeks = current_app.config["CASE_REVIEW_WEEKS_BEFORE_EXAM"]
-    window = timedelta(weeks=weeks)
+    window = timedelta(weeks=current_app.config["CASE_REVIEW_WEEKS_BEFORE_EXAM"])
     rounds = list(db.session.scalars(select(ExamRound).order_by(ExamRound.exam_on)))
     coming = next((r for r in rounds if on <= r.exam_on <= on + window), None)
     past = [r for r in rounds if r.exam_on < on]
     last = past[-1] if past else None
     if coming is not None:
-        since = coming.exam_on - window
-        if last is not None and last.exam_on > since:
-            since = last.exam_on
         target, when = coming, "before"
     elif last is not None:
-        target, when, since = last, "after", last.exam_on
+        target, when = last, "after"
     else:
         return []
+    since = last.exam_on if last is not None else None
     learners = list(
         db.session.scalars(
             access.visible_learners(actor)
@@ -317,7 +313,7 @@ def reviews_due(actor: User, on: date | None = None) -> list[ReviewDue]:
         last_review = latest.get(learner.id)
         if isinstance(last_review, str):  # SQLite returns an aggregate of dates as text
             last_review = date.fromisoformat(last_review)
-        if last_review is None or last_review < since:
+        if last_review is None or (since is not None and last_review < since):
             due.append(ReviewDue(learner, target, when, last_review))
     return due
 
