@@ -7,12 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from tests.browser.conftest import (  # noqa: F401 (fixtures)
+from tests.browser.conftest import (
     DESKTOP,
     PHONE,
-    browser,
     check_accessibility,
-    new_page,
     no_horizontal_scroll,
     screenshot,
 )
