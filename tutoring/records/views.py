@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import (
@@ -133,7 +133,7 @@ def index():
         q=q,
         status=status,
         tutor_id=tutor_id,
-        tutors=[t for t in list_users(Role.TUTOR)] if access.is_manager(current_user) else [],
+        tutors=list_users(Role.TUTOR) if access.is_manager(current_user) else [],
         statuses=list(LearnerStatus),
     )
 
@@ -156,7 +156,11 @@ def record(learner_id: int):
         can_write_notes=access.can_write_notes(current_user, learner),
         can_review=access.can_write_case_reviews(current_user, learner),
         is_admin=access.can_audit(current_user),
-        status_form=forms.StatusForm(formdata=None, since=service.today()),
+        status_form=forms.StatusForm(
+            formdata=None,
+            status=context["profile"].status.value if context["profile"] else "active",
+            since=service.today(),
+        ),
         **context,
     )
 
@@ -721,8 +725,7 @@ def my_record():
 
 
 def _day_arg(name: str, *, end: bool = False) -> datetime | None:
-    from datetime import date
-
+    """Return the start (or, with end, the end) of a `YYYY-MM-DD` day in the program's zone."""
     value = request.args.get(name, "")
     try:
         day = date.fromisoformat(value) if value else None

@@ -18,6 +18,7 @@ from tests.browser.jitsi_standin import JitsiStandIn
 from tests.records.conftest import user
 from tutoring.database import utcnow
 from tutoring.extensions import db
+from tutoring.notes import service as notes
 from tutoring.notes.models import StudyNote, Visibility
 from tutoring.records import service as records
 
@@ -36,7 +37,14 @@ def app_config(standin):
 
 
 @pytest.fixture
+def world(program):
+    """The program of tests/conftest.py; booking assigns the tutor to the learner."""
+    return program
+
+
+@pytest.fixture
 def open_session(app, world, book):
+    session_id = book(utcnow().replace(microsecond=0) - timedelta(minutes=5))[0]
     with app.app_context():
         records.save_goal(
             user(world.coordinator),
@@ -46,7 +54,7 @@ def open_session(app, world, book):
             target_on=None,
         )
         db.session.commit()
-    return book(utcnow().replace(microsecond=0) - timedelta(minutes=5))[0]
+    return session_id
 
 
 def sign_in(page, base_url, account):
@@ -140,13 +148,16 @@ def test_the_panel_is_a_bottom_sheet_on_a_phone(live_server, new_page, world, op
     assert not body.is_visible()
 
 
-def test_staff_pages_of_a_record(app, live_server, new_page, world, open_session, api):
-    api(
-        world.tutor,
-        "POST",
-        f"/api/v1/learners/{world.learner.id}/notes",
-        {"subject": "英語", "body": "**be動詞**", "homework": "単語10個", "visibility": "staff"},
-    )
+def test_staff_pages_of_a_record(app, live_server, new_page, world, open_session):
+    with app.app_context():
+        notes.create_note(
+            user(world.tutor),
+            user(world.learner),
+            notes.NoteInput(
+                subject="英語", body="**be動詞**", homework="単語10個", visibility=Visibility.STAFF
+            ),
+        )
+        db.session.commit()
     page = new_page(viewport=DESKTOP, locale="en-US")
     sign_in(page, live_server, world.coordinator)
     page.get_by_role("link", name="Learners").click()
