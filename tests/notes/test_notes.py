@@ -164,7 +164,16 @@ def test_learner_reads_only_shared_notes_everywhere(app, client, login_as, world
     assert secret not in record.get_data(as_text=True)
 
     login_as(world.learner)
-    for page in ("/my/record", "/", f"/learners/{world.learner.id}/notes"):
+    for page in (
+        "/my/record",
+        "/",
+        f"/learners/{world.learner.id}/notes",
+        f"/learners/{world.learner.id}/notes/{staff['id']}",
+        f"/learners/{world.learner.id}/notes?q=眠れて",
+        f"/admin/learners/{world.learner.id}/export.json",
+        f"/admin/learners/{world.learner.id}/export",
+        "/learners?q=眠れて",
+    ):
         text = client.get(page).get_data(as_text=True)
         assert secret not in text, page
         assert secret_homework not in text, page

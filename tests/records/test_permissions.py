@@ -157,3 +157,73 @@ def test_a_tutor_reads_case_reviews_of_their_learner_but_does_not_write_them(
     assert client.get(url).status_code == 403
     login_as(world.coordinator)
     assert client.get(f"/learners/{world.other_learner.id}/reviews/{review_id}").status_code == 404
+
+
+@pytest.fixture
+def items(app, world, make_round) -> dict[str, int]:
+    """One of each deletable row of the learner's record."""
+    from datetime import date
+
+    from tests.records.conftest import subject
+    from tutoring.records import service
+    from tutoring.records.models import ConsentMethod, CreditSource, OutcomeKind, SubjectResult
+
+    round_id = make_round(2026, 1)
+    with app.app_context():
+        coordinator, learner = user(world.coordinator), user(world.learner)
+        from tutoring.records.models import ExamRound
+
+        found = {
+            "consent": service.record_consent(
+                coordinator,
+                learner,
+                given_by="母",
+                given_on=date(2026, 4, 1),
+                method=ConsentMethod.PAPER,
+            ),
+            "plan": service.save_plan_item(
+                coordinator, learner, subject=subject("数学"), materials="", plan_text=""
+            ),
+            "credit": service.save_credit(
+                coordinator, learner, subject=subject("英語"), source=CreditSource.SCHOOL
+            ),
+            "outcome": service.add_outcome(
+                coordinator, learner, kind=OutcomeKind.JOB_SEEKING, occurred_on=date(2026, 5, 1)
+            ),
+            "attempt": service.save_attempt(
+                coordinator,
+                learner,
+                None,
+                exam_round=db.session.get(ExamRound, round_id),
+                results={subject("国語").id: SubjectResult.PENDING},
+            ),
+        }
+        db.session.commit()
+        return {name: item.id for name, item in found.items()}
+
+
+DELETES = [
+    ("/learners/{L}/consent/{consent}/withdraw", (302, 302, 403, 404, 403, 403)),
+    ("/learners/{L}/outcomes/{outcome}/delete", (302, 302, 403, 404, 403, 403)),
+    ("/learners/{L}/credits/{credit}/delete", (302, 302, 403, 404, 403, 403)),
+    ("/learners/{L}/plan/{plan}/delete", (302, 302, 302, 404, 403, 403)),
+    ("/learners/{L}/exams/{attempt}/delete", (302, 302, 302, 404, 403, 403)),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "role", "status"),
+    [
+        (path, role, status)
+        for path, expected in DELETES
+        for role, status in zip(ROLES, expected, strict=True)
+    ],
+)
+def test_deleting_and_withdrawing(client, login_as, world, items, path, role, status):
+    url = path.format(L=world.learner.id, **items)
+    login_as(account(world, role))
+    data = {"csrf_token": csrf_token(client, "/settings"), "withdrawn_on": "2026-10-01"}
+    assert client.post(url, data=data).status_code == status
+    if status == 302:  # the row belongs to this learner: under another learner it is not found
+        other = path.format(L=world.other_learner.id, **items)
+        assert client.post(other, data=data).status_code == 404
