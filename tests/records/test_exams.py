@@ -164,3 +164,25 @@ def test_subject_list_is_editable_by_coordinators(app, client, login_as, world):
     _done, remaining, _complete, states = progress(app, world)
     assert states["情報"] == "none"
     assert remaining == 8  # a subject of kind "other" does not count
+
+
+def test_results_are_updated_when_they_come(app, client, login_as, world, make_round):
+    exam_round = make_round(2026, 2)
+    attempt_id = sit(app, world, exam_round, {"国語": W, "数学": W})
+    with app.app_context():
+        kokugo, sugaku = subject("国語").id, subject("数学").id
+    login_as(world.coordinator)
+    page = f"/learners/{world.learner.id}/exams/{attempt_id}"
+    assert '<option selected value="pending">' in client.get(page).get_data(as_text=True)
+    response = form_post(
+        client,
+        page,
+        {"round_id": str(exam_round), f"subject_{kokugo}": "passed", f"subject_{sugaku}": "failed"},
+    )
+    assert response.status_code == 302
+    _done, _remaining, _complete, states = progress(app, world)
+    assert (states["国語"], states["数学"]) == ("passed", "failed")
+    form_post(client, page, {"round_id": str(exam_round), f"subject_{kokugo}": "passed"})
+    with app.app_context():
+        attempt = service.attempts(user(world.learner))[0]
+        assert [(s.subject.name, s.result) for s in attempt.subjects] == [("国語", P)]

@@ -631,10 +631,14 @@ def save_attempt(
     attempt = attempt or ExamAttempt(learner_id=learner.id, recorded_by_id=actor.id)
     attempt.round_id = exam_round.id
     attempt.certificate_obtained = certificate_obtained
-    attempt.subjects = [
-        ExamAttemptSubject(subject_id=subject_id, result=result)
-        for subject_id, result in sorted(results.items())
-    ]
+    # Change rows in place: replacing them would insert before deleting and hit the unique key.
+    kept = {item.subject_id: item for item in attempt.subjects if item.subject_id in results}
+    for subject_id, result in sorted(results.items()):
+        if subject_id in kept:
+            kept[subject_id].result = result
+        else:
+            kept[subject_id] = ExamAttemptSubject(subject_id=subject_id, result=result)
+    attempt.subjects = [kept[subject_id] for subject_id in sorted(kept)]
     db.session.add(attempt)
     db.session.flush()
     db.session.refresh(attempt)
