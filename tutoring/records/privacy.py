@@ -158,7 +158,7 @@ def erase_learner(actor: User, learner: User, *, confirmation: str) -> str:
     learner.locale = None
     learner.active = False
     learner.session_version += 1  # signs every device out
-    profile = service._profile_for_update(learner)
+    profile = service.profile_for_update(learner)
     if profile.age_band is None and profile.birth_year is not None:
         profile.age_band = _age_band(profile.birth_year, service.today())
     profile.birth_year = None

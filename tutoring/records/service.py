@@ -108,7 +108,8 @@ def profile_of(learner: User) -> LearnerProfile | None:
     return db.session.get(LearnerProfile, learner.id)
 
 
-def _profile_for_update(learner: User) -> LearnerProfile:
+def profile_for_update(learner: User) -> LearnerProfile:
+    """Return the learner's profile, adding an empty one (status active) when there is none."""
     profile = profile_of(learner)
     if profile is None:
         profile = LearnerProfile(user_id=learner.id, status=LearnerStatus.ACTIVE)
@@ -162,7 +163,7 @@ def save_profile(
         coordinator.role not in access.MANAGERS or not coordinator.active
     ):
         raise ValidationError("coordinator_id", _l("Choose an active coordinator."))
-    profile = _profile_for_update(learner)
+    profile = profile_for_update(learner)
     before = _profile_snapshot(learner, profile)
     learner.name = name
     profile.furigana = furigana
@@ -184,7 +185,7 @@ def set_status(actor: User, learner: User, status: LearnerStatus, since: date | 
     """Change the learner's support status from a date on; the history is kept."""
     access.require(access.can_manage(actor, learner) and not access.is_erased(learner))
     since = _date_in_range(since, "since", required=True)
-    profile = _profile_for_update(learner)
+    profile = profile_for_update(learner)
     profile.status = status
     profile.status_since = since
     change = StatusChange(learner_id=learner.id, status=status, since=since, changed_by_id=actor.id)
@@ -880,7 +881,9 @@ def list_learners(
         )
     if not include_erased:
         query = query.where(LearnerProfile.erased_at.is_(None))
-    learners = list(db.session.scalars(query.order_by(LearnerProfile.furigana, User.name)))
+    # By reading (あいうえお順) where known, else by name; the same on SQLite and PostgreSQL.
+    order = func.coalesce(LearnerProfile.furigana, User.name)
+    learners = list(db.session.scalars(query.order_by(order, User.id)))
     ids = [learner.id for learner in learners]
     if not ids:
         return []
