@@ -180,3 +180,26 @@ def test_staff_pages_of_a_record(app, live_server, new_page, world, open_session
     assert no_horizontal_scroll(phone)
     check_accessibility(phone)
     screenshot(phone, "notes-record-tutor-phone")
+
+
+def test_program_and_admin_pages_pass_axe(
+    app, live_server, new_page, make_user, world, open_session
+):
+    admin = make_user("admin", name="管理者 花子")
+    page = new_page(viewport=DESKTOP, locale="en-US")
+    sign_in(page, live_server, admin)
+    for path in (
+        "/reviews",
+        "/exam-rounds",
+        "/subjects",
+        f"/learners/{world.learner.id}/reviews/new",
+        f"/learners/{world.learner.id}/exams/new",
+        f"/learners/{world.learner.id}/notes/new",
+        f"/learners/{world.learner.id}/erase".replace("/learners", "/admin/learners"),
+        f"/admin/learners/{world.learner.id}/export",
+        "/admin/audit",
+    ):
+        page.goto(f"{live_server}{path}")
+        assert page.locator("h1").count() == 1, path
+        check_accessibility(page)
+    screenshot(page, "notes-audit-admin-desktop")

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from tutoring.notes.models import Visibility
+from tutoring.people.forms import ROLE_LABELS
 from tutoring.people.models import AgeBand, ContactMethod, LearnerStatus, SchoolSituation
 from tutoring.records.models import (
     ConsentMethod,
@@ -135,5 +136,6 @@ def for_templates() -> dict:
         "visibilities": VISIBILITIES,
         "audit_actions": AUDIT_ACTIONS,
         "audit_targets": AUDIT_TARGETS,
+        "roles": ROLE_LABELS,
         "round": round_label,
     }
