@@ -26,6 +26,8 @@ MODEL_MODULES = (
     "tutoring.attendance.models",
     "tutoring.whiteboard.models",
     "tutoring.notify.models",
+    "tutoring.records.models",
+    "tutoring.notes.models",
 )
 
 
@@ -219,7 +221,9 @@ def register_blueprints(app: Flask) -> None:
     from tutoring.errors import register_error_handlers
     from tutoring.health import bp as health_bp
     from tutoring.notify.views import bp as notify_bp
+    from tutoring.notes.views import bp as notes_bp
     from tutoring.people.views import bp as people_bp
+    from tutoring.records.views import bp as records_bp
     from tutoring.rooms.views import bp as rooms_bp
     from tutoring.scheduling.views import bp as scheduling_bp
     from tutoring.whiteboard.views import bp as whiteboard_bp
@@ -233,6 +237,8 @@ def register_blueprints(app: Flask) -> None:
         rooms_bp,
         notify_bp,
         whiteboard_bp,
+        records_bp,
+        notes_bp,
         api_bp,
     )
     for blueprint in blueprints:

@@ -61,6 +61,14 @@ SOCKETIO_ASYNC_MODE = "threading"
 SOCKETIO_ORIGINS: list[str] | str | None = None
 SOCKETIO_MAX_MESSAGE_BYTES = 512 * 1024
 
+# Learner records (docs/records.md).
+# Refuse to book sessions for a minor whose guardian consent is not recorded.
+REQUIRE_GUARDIAN_CONSENT = True
+# The age from which guardian consent is no longer needed (18 in Japan since April 2022).
+AGE_OF_MAJORITY = 18
+# A case review is due for every learner in support within this many weeks before an exam round.
+CASE_REVIEW_WEEKS_BEFORE_EXAM = 6
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 PERMANENT_SESSION_LIFETIME = 60 * 60 * 12

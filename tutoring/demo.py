@@ -142,10 +142,15 @@ def _sessions(people: dict[str, User], venues: list[Venue], coordinator: User) -
 
 def load_demo() -> list[User]:
     """Create whatever of the demo program is missing; return the demo accounts."""
+    from tutoring.records import demo as records_demo
+
     accounts = _people()
     people = {user.email: user for user in accounts}
     venues = _venues()
+    # Profiles and guardian consent first: minors are booked only with consent.
+    records_demo.load_profiles(people, people["coordinator@example.org"])
     _sessions(people, venues, people["coordinator@example.org"])
+    records_demo.load_records(people, people["coordinator@example.org"])
     db.session.flush()
     from tutoring.notify import demo as notify_demo
 

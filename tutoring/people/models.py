@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
@@ -92,8 +92,38 @@ class TutorAssignment(db.Model):
     tutor: Mapped[User] = relationship(foreign_keys=[tutor_id])
 
 
+class AgeBand(enum.StrEnum):
+    """A learner's age, when the exact birth year is not recorded (or to settle the year of 18)."""
+
+    UNDER_18 = "under_18"
+    FROM_18_TO_19 = "18_19"
+    TWENTIES = "20s"
+    THIRTIES_AND_OVER = "30_plus"
+
+
+class SchoolSituation(enum.StrEnum):
+    DROPPED_OUT = "dropped_out"  # 中途退学
+    ON_LEAVE = "on_leave"  # 休学中
+    NOT_ATTENDING = "not_attending"  # 在籍しているが不登校
+    NEVER_ENROLLED = "never_enrolled"  # 高校に進学していない
+
+
+class LearnerStatus(enum.StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    REFERRED = "referred"
+    ENDED = "ended"
+
+
+class ContactMethod(enum.StrEnum):
+    LINE = "line"
+    EMAIL = "email"
+    PHONE = "phone"
+
+
 class LearnerProfile(db.Model):
-    """What support needs to know about a learner beyond the account (grows with records)."""
+    """What support needs to know about a learner beyond the account, and nothing more."""
 
     __tablename__ = "learner_profiles"
 
@@ -102,7 +132,25 @@ class LearnerProfile(db.Model):
     )
     # The coordinator responsible for this learner's support.
     coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The reading of the learner's name (ふりがな); the display name is users.name.
+    furigana: Mapped[str | None] = mapped_column(String(100))
+    # A birth year, not a date of birth: enough to know whether guardian consent is needed.
+    birth_year: Mapped[int | None]
+    age_band: Mapped[AgeBand | None] = mapped_column(enum_column(AgeBand))
+    school_situation: Mapped[SchoolSituation | None] = mapped_column(enum_column(SchoolSituation))
+    # The day the learner joined the program (a plain date in the program's calendar).
+    enrolled_on: Mapped[date | None]
+    status: Mapped[LearnerStatus] = mapped_column(
+        enum_column(LearnerStatus), default=LearnerStatus.ACTIVE, server_default="active"
+    )
+    status_since: Mapped[date | None]
+    preferred_contact: Mapped[ContactMethod | None] = mapped_column(enum_column(ContactMethod))
+    # A phone number or LINE name when the program contacts the learner that way.
+    contact_detail: Mapped[str | None] = mapped_column(String(100))
+    # Set when an admin erased the learner's personal data; the account is then a pseudonym.
+    erased_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(default=utcnow, onupdate=utcnow)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     coordinator: Mapped[User | None] = relationship(foreign_keys=[coordinator_id])

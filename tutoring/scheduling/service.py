@@ -17,6 +17,7 @@ from tutoring.extensions import db
 from tutoring.i18n import program_zone
 from tutoring.people.models import Role, TutorAssignment, User
 from tutoring.scheduling import signals
+from tutoring.records.service import require_consent
 from tutoring.scheduling.models import (
     CalendarFeed,
     Kind,
@@ -260,6 +261,7 @@ def book_sessions(
     from tutoring.scheduling.models import Series
 
     learner = _require_person(learner, Role.LEARNER, "learner_id")
+    require_consent(learner)
     tutor = _require_person(tutor, Role.TUTOR, "tutor_id")
     duration = _check_duration(duration_minutes)
     _check_place(mode, venue)

@@ -1,0 +1,1 @@
+"""Study notes per session, with homework and history, and case reviews."""

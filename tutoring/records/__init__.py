@@ -1,0 +1,1 @@
+"""Learner records: profile, consent, consultations, goals, plans, exams, outcomes, audit."""
