@@ -14,6 +14,8 @@ await build({
     // The room page loads these two: dist/whiteboard.js and dist/whiteboard.css.
     { in: "static/src/whiteboard/index.js", out: "whiteboard" },
     { in: "static/src/whiteboard/copy.js", out: "board_copy" },
+    { in: "static/src/notes/room_panel.js", out: "room_panel" },
+    { in: "static/src/notes/records.css", out: "records" },
     "static/src/css/whiteboard.css",
     // Every page: registers the service worker (the home-screen app, Web Push).
     { in: "static/src/notify/install.js", out: "install" },

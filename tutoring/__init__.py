@@ -220,8 +220,8 @@ def register_blueprints(app: Flask) -> None:
     from tutoring.dashboard.views import bp as dashboard_bp
     from tutoring.errors import register_error_handlers
     from tutoring.health import bp as health_bp
-    from tutoring.notify.views import bp as notify_bp
     from tutoring.notes.views import bp as notes_bp
+    from tutoring.notify.views import bp as notify_bp
     from tutoring.people.views import bp as people_bp
     from tutoring.records.views import bp as records_bp
     from tutoring.rooms.views import bp as rooms_bp

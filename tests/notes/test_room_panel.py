@@ -55,7 +55,7 @@ def test_the_tutor_gets_the_panel_with_goals_and_last_homework(
     assert f'action="/sessions/{open_session}/note"' in page
     assert f'data-api-url="/api/v1/learners/{world.learner.id}/notes"' in page
     assert 'name="note-body"' in page
-    assert 'src="/static/src/notes/room_panel.js"' in page
+    assert 'src="/static/dist/room_panel.js"' in page
     with app.app_context():
         read = db.session.query(AuditEntry).filter_by(target="room_panel").one()
         assert (read.actor_id, read.learner_id) == (world.tutor.id, world.learner.id)

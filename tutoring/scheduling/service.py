@@ -16,8 +16,8 @@ from tutoring.database import utcnow
 from tutoring.extensions import db
 from tutoring.i18n import program_zone
 from tutoring.people.models import Role, TutorAssignment, User
-from tutoring.scheduling import signals
 from tutoring.records.service import require_consent
+from tutoring.scheduling import signals
 from tutoring.scheduling.models import (
     CalendarFeed,
     Kind,
