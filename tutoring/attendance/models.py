@@ -1,15 +1,23 @@
-"""Presence events: what the room saw of each participant, stored append-only."""
+"""Attendance: presence events from the room, the intervals swept from them, statuses and changes.
+
+Presence events are the raw evidence, stored append-only. The sweep turns them into closed
+intervals (`attendance_intervals`) once a participant has gone quiet, and records its decision
+there so that a restart or a later change of settings does not rewrite history. One
+`attendance` row per session and participant holds the status, minutes and the sweep's
+watermark; every status change is kept in `attendance_changes`.
+"""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tutoring.database import enum_column, utcnow
 from tutoring.extensions import db
+from tutoring.people.models import User
 
 
 class PresenceSource(enum.StrEnum):
@@ -38,3 +46,104 @@ class PresenceEvent(db.Model):
     # Tells two tabs or devices of one person apart, so their intervals can be merged.
     client_id: Mapped[str] = mapped_column(String(64), default="")
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AttendanceStatus(enum.StrEnum):
+    PRESENT = "present"
+    LATE = "late"  # first joined more than the grace period after the start
+    LEFT_EARLY = "left_early"  # last left well before the end
+    ABSENT = "absent"
+    EXCUSED = "excused"  # set by a person only: the absence was agreed or explained
+
+
+ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.LEFT_EARLY)
+
+
+class ParticipantRole(enum.StrEnum):
+    LEARNER = "learner"
+    TUTOR = "tutor"
+
+
+class ClosedBy(enum.StrEnum):
+    LEFT = "left"  # the room reported the leave
+    SWEEP = "sweep"  # no leave arrived: closed at the last sign of presence
+
+
+class PresenceInterval(db.Model):
+    """A closed stretch of presence of one client (source and client id) in a session."""
+
+    __tablename__ = "attendance_intervals"
+    __table_args__ = (
+        # The same decision stored twice (two sweeping processes) is refused.
+        UniqueConstraint(
+            "session_id",
+            "user_id",
+            "source",
+            "client_id",
+            "joined_at",
+            name="uq_attendance_intervals_stream_start",  # the generated name passes 63 chars
+        ),
+        Index("ix_attendance_intervals_session_user", "session_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    source: Mapped[PresenceSource] = mapped_column(enum_column(PresenceSource))
+    client_id: Mapped[str] = mapped_column(String(64), default="")
+    joined_at: Mapped[datetime]
+    left_at: Mapped[datetime]
+    closed_by: Mapped[ClosedBy] = mapped_column(enum_column(ClosedBy))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Attendance(db.Model):
+    """The attendance of one participant (learner or tutor) of one session."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (
+        UniqueConstraint("session_id", "user_id"),
+        Index("ix_attendance_user_status", "user_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    role: Mapped[ParticipantRole] = mapped_column(enum_column(ParticipantRole))
+    # None until derived after the session, or set by a person; stays None for a session in
+    # person that nobody marked.
+    status: Mapped[AttendanceStatus | None] = mapped_column(enum_column(AttendanceStatus))
+    # What the rules make of the presence, kept beside a person's override for comparison.
+    derived_status: Mapped[AttendanceStatus | None] = mapped_column(enum_column(AttendanceStatus))
+    overridden: Mapped[bool] = mapped_column(default=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    minutes_present: Mapped[int] = mapped_column(default=0)
+    first_joined_at: Mapped[datetime | None]
+    last_left_at: Mapped[datetime | None]
+    # Presence events with an id up to this one are in attendance_intervals.
+    events_through: Mapped[int] = mapped_column(default=0)
+    derived_at: Mapped[datetime | None]
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class AttendanceChange(db.Model):
+    """Who set a participant's status when, from what to what, and why."""
+
+    __tablename__ = "attendance_changes"
+    __table_args__ = (Index("ix_attendance_changes_session", "session_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # None: the system derived it from presence.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    before: Mapped[AttendanceStatus | None] = mapped_column(enum_column(AttendanceStatus))
+    after: Mapped[AttendanceStatus | None] = mapped_column(enum_column(AttendanceStatus))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
