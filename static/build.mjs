@@ -14,6 +14,8 @@ await build({
     // The room page loads these two: dist/whiteboard.js and dist/whiteboard.css.
     { in: "static/src/whiteboard/index.js", out: "whiteboard" },
     "static/src/css/whiteboard.css",
+    // Attendance pages load dist/attendance.css (room.js bundles the heartbeat itself).
+    "static/src/attendance/attendance.css",
   ],
   bundle: true,
   format: "esm",

@@ -186,6 +186,7 @@ def register_socket_namespaces() -> None:
 
 def register_blueprints(app: Flask) -> None:
     from tutoring.api.views import bp as api_bp
+    from tutoring.attendance.views import bp as attendance_bp
     from tutoring.auth.views import bp as auth_bp
     from tutoring.dashboard.views import bp as dashboard_bp
     from tutoring.errors import register_error_handlers
@@ -194,7 +195,16 @@ def register_blueprints(app: Flask) -> None:
     from tutoring.rooms.views import bp as rooms_bp
     from tutoring.scheduling.views import bp as scheduling_bp
 
-    blueprints = (health_bp, auth_bp, people_bp, dashboard_bp, scheduling_bp, rooms_bp, api_bp)
+    blueprints = (
+        health_bp,
+        auth_bp,
+        people_bp,
+        dashboard_bp,
+        scheduling_bp,
+        rooms_bp,
+        attendance_bp,
+        api_bp,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_error_handlers(app)

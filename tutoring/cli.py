@@ -56,6 +56,10 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(raw)
 
+    from tutoring.attendance.cli import attendance
+
+    app.cli.add_command(attendance)
+
     @app.cli.command("demo")
     @click.option("--if-empty", is_flag=True, help="Load only into a database without accounts.")
     def demo(if_empty: bool) -> None:

@@ -111,4 +111,4 @@ def create_user():
 
 
 # Feature endpoints register themselves on the blueprint above.
-from tutoring.api import rooms, sessions  # noqa: E402, F401
+from tutoring.api import attendance, rooms, sessions  # noqa: E402, F401
