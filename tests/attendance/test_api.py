@@ -364,3 +364,32 @@ def test_warnings_list_learners_at_risk(client, program, tokens, history):
 def test_times_of_the_log_are_in_the_program_zone(client, tokens, swept_session):
     row = log(client, tokens["coordinator"]).get_json()["attendance"][0]
     assert row["starts_at"] == START.isoformat()
+
+
+def test_excusing_the_missed_sessions_clears_the_warning(client, program, tokens, history):
+    def flagged():
+        body = client.get(
+            "/api/v1/attendance/warnings", headers=bearer(tokens["coordinator"])
+        ).get_json()
+        return {w["learner_id"]: w["reasons"] for w in body["warnings"]}
+
+    assert "missed_in_a_row" in flagged()[program.learner.id]
+    for session_id in history.learner_sessions[-2:]:
+        response = put(
+            client,
+            session_id,
+            program.learner.id,
+            tokens["tutor"],
+            {"status": "excused", "note": "入院のため"},
+        )
+        assert response.status_code == 200
+    # Excused absences do not count; the learner is still flagged as idle for three weeks.
+    assert flagged()[program.learner.id] == ["idle"]
+    put(
+        client,
+        history.learner_sessions[-1],
+        program.learner.id,
+        tokens["tutor"],
+        {"status": "present"},
+    )
+    assert program.learner.id not in flagged()

@@ -237,3 +237,21 @@ def test_no_marking_before_the_room_opens(client, login_as, program, book):
     login_as(program.learner)
     _status, body = page(client, f"/sessions/{later}")
     assert 'id="attendance"' not in body
+
+
+def test_the_review_shows_ten_warnings_and_links_to_all(app, client, login_as, program, make_user):
+    from tutoring.people.models import User
+
+    quiet = [make_user("learner", name=f"学習者 {n:02d}") for n in range(12)]
+    with app.app_context():
+        for account in [*quiet, program.learner, program.other_learner]:
+            db.session.get(User, account.id).created_at = utcnow() - timedelta(days=20)
+        db.session.commit()
+    login_as(program.coordinator)
+    _status, body = page(client, "/attendance")
+    assert 'Early warnings <span class="count">(14)</span>' in body
+    assert body.count("No session attended yet") == 10
+    assert "Show all 14 learners" in body
+    _status, everything = page(client, "/attendance?warnings=all")
+    assert everything.count("No session attended yet") == 14
+    assert "Show all" not in everything

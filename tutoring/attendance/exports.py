@@ -20,8 +20,11 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from tutoring.attendance.labels import outcome_label, status_label
+from tutoring.attendance.models import AttendanceStatus
 from tutoring.attendance.review import LogRow
+from tutoring.attendance.service import Outcome
 from tutoring.i18n import program_zone
+from tutoring.scheduling.models import Kind, Mode
 
 BOM = "\ufeff"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -31,18 +34,7 @@ DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 class Column:
     header: Callable[[str], str]  # given the zone's name
     width: int  # in characters, for XLSX
-    value: Callable[[LogRow], object]
     is_time: bool = False
-
-
-def _kind(row: LogRow) -> str:
-    return str(_l("Study session") if row.kind.value == "study" else _l("Learning consultation"))
-
-
-def _place(row: LogRow) -> str:
-    if row.mode.value == "online":
-        return str(_l("Online"))
-    return row.venue_name or str(_l("In person"))
 
 
 def _timed(label) -> Callable[[str], str]:
@@ -54,33 +46,76 @@ def _plain(label) -> Callable[[str], str]:
 
 
 COLUMNS = (
-    Column(_plain(_l("Session")), 10, lambda r: r.session_id),
-    Column(_timed(_l("Starts")), 18, lambda r: r.starts_at, is_time=True),
-    Column(_timed(_l("Ends")), 18, lambda r: r.ends_at, is_time=True),
-    Column(_plain(_l("Kind")), 14, _kind),
-    Column(_plain(_l("Place")), 20, _place),
-    Column(_plain(_l("Learner ID")), 10, lambda r: r.learner.user_id),
-    Column(_plain(_l("Learner")), 18, lambda r: r.learner.name),
-    Column(_plain(_l("Learner status")), 14, lambda r: status_label(r.learner.status)),
-    Column(_plain(_l("Learner minutes")), 10, lambda r: r.learner.minutes_present),
-    Column(_timed(_l("Learner first joined")), 18, lambda r: r.learner.first_joined_at, True),
-    Column(_timed(_l("Learner last left")), 18, lambda r: r.learner.last_left_at, True),
-    Column(_plain(_l("Tutor ID")), 10, lambda r: r.tutor.user_id),
-    Column(_plain(_l("Tutor")), 18, lambda r: r.tutor.name),
-    Column(_plain(_l("Tutor status")), 14, lambda r: status_label(r.tutor.status)),
-    Column(_plain(_l("Tutor minutes")), 10, lambda r: r.tutor.minutes_present),
-    Column(_plain(_l("Outcome")), 16, lambda r: outcome_label(r.outcome)),
-    Column(_plain(_l("Note")), 40, lambda r: r.learner.note or ""),
+    Column(_plain(_l("Session")), 10),
+    Column(_timed(_l("Starts")), 18, is_time=True),
+    Column(_timed(_l("Ends")), 18, is_time=True),
+    Column(_plain(_l("Kind")), 14),
+    Column(_plain(_l("Place")), 20),
+    Column(_plain(_l("Learner ID")), 10),
+    Column(_plain(_l("Learner")), 18),
+    Column(_plain(_l("Learner status")), 14),
+    Column(_plain(_l("Learner minutes")), 10),
+    Column(_timed(_l("Learner first joined")), 18, is_time=True),
+    Column(_timed(_l("Learner last left")), 18, is_time=True),
+    Column(_plain(_l("Tutor ID")), 10),
+    Column(_plain(_l("Tutor")), 18),
+    Column(_plain(_l("Tutor status")), 14),
+    Column(_plain(_l("Tutor minutes")), 10),
+    Column(_plain(_l("Outcome")), 16),
+    Column(_plain(_l("Note")), 40),
 )
+TIME_COLUMNS = frozenset(i for i, column in enumerate(COLUMNS) if column.is_time)
+# Columns holding text people typed (names, venue, note): guarded against formulas.
+TYPED_COLUMNS = (4, 6, 12, 16)
+
+
+class _Words:
+    """Every word an export repeats, translated once (a lookup per cell would dominate)."""
+
+    def __init__(self) -> None:
+        self.status = {None: status_label(None)} | {
+            status: status_label(status) for status in AttendanceStatus
+        }
+        self.outcome = {outcome: outcome_label(outcome) for outcome in Outcome}
+        self.kind = {
+            Kind.STUDY: str(_l("Study session")),
+            Kind.CONSULTATION: str(_l("Learning consultation")),
+        }
+        self.online = str(_l("Online"))
+        self.in_person = str(_l("In person"))
+
+
+def _values(row: LogRow, words: _Words) -> list:
+    """Return one row's cells, times still aware (the callers write them their way)."""
+    learner, tutor = row.learner, row.tutor
+    if row.mode is Mode.ONLINE:
+        place = words.online
+    else:
+        place = row.venue_name or words.in_person
+    return [
+        row.session_id,
+        row.starts_at,
+        row.ends_at,
+        words.kind[row.kind],
+        place,
+        learner.user_id,
+        learner.name,
+        words.status[learner.status],
+        learner.minutes_present,
+        learner.first_joined_at,
+        learner.last_left_at,
+        tutor.user_id,
+        tutor.name,
+        words.status[tutor.status],
+        tutor.minutes_present,
+        words.outcome[row.outcome],
+        learner.note or "",
+    ]
 
 
 def headers() -> list[str]:
     zone = program_zone().key
     return [column.header(zone) for column in COLUMNS]
-
-
-def _local(moment: datetime | None) -> datetime | None:
-    return moment.astimezone(program_zone()) if moment else None
 
 
 def _defused(value: object) -> object:
@@ -106,13 +141,23 @@ def csv_lines(rows: Iterable[LogRow]) -> Iterator[str]:
     writer = csv.writer(line, lineterminator="\r\n")
     writer.writerow(headers())
     yield BOM + line.value
+    words, zone = _Words(), program_zone()
+    shown: dict[datetime, str] = {}  # sessions share start and end times: format each once
+
+    def local(moment: datetime | None) -> str:
+        if moment is None:
+            return ""
+        text = shown.get(moment)
+        if text is None:
+            text = shown[moment] = moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        return text
+
     for row in rows:
-        values = []
-        for column in COLUMNS:
-            value = column.value(row)
-            if column.is_time:
-                value = _local(value).strftime("%Y-%m-%d %H:%M") if value else ""
-            values.append(_defused("" if value is None else value))
+        values = _values(row, words)
+        for index in TIME_COLUMNS:
+            values[index] = local(values[index])
+        for index in TYPED_COLUMNS:
+            values[index] = _defused(values[index])
         writer.writerow(values)
         yield line.value
 
@@ -132,23 +177,23 @@ def xlsx_bytes(rows: Iterable[LogRow], *, title: str) -> bytes:
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         header_cells.append(cell)
     sheet.append(header_cells)
+    words, zone = _Words(), program_zone()
     count = 0
     for row in rows:
-        values = []
-        for column in COLUMNS:
-            value = column.value(row)
-            if column.is_time:
-                local = _local(value)
-                cell = WriteOnlyCell(sheet, value=local.replace(tzinfo=None) if local else None)
+        values = _values(row, words)
+        for index, value in enumerate(values):
+            if index in TIME_COLUMNS:
+                # Excel has no zones: the program's wall-clock time, as the header says.
+                cell = WriteOnlyCell(
+                    sheet, value=value.astimezone(zone).replace(tzinfo=None) if value else None
+                )
                 cell.number_format = DATETIME_FORMAT
-                values.append(cell)
+                values[index] = cell
             elif isinstance(value, str) and value.startswith("="):
                 # Stored as text: a name or note starting with "=" must not become a formula.
                 cell = WriteOnlyCell(sheet, value=value)
                 cell.data_type = "s"
-                values.append(cell)
-            else:
-                values.append(value)
+                values[index] = cell
         sheet.append(values)
         count += 1
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{count + 1}"

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tutoring.database import enum_column, utcnow
 from tutoring.extensions import db
 from tutoring.people.models import User
+from tutoring.scheduling.models import TutoringSession
 
 
 class PresenceSource(enum.StrEnum):
@@ -103,7 +104,8 @@ class Attendance(db.Model):
     __tablename__ = "attendance"
     __table_args__ = (
         UniqueConstraint("session_id", "user_id"),
-        Index("ix_attendance_user_status", "user_id", "status"),
+        # Covers the log's and the summaries' look-ups of a participant's status.
+        Index("ix_attendance_session_user_status", "session_id", "user_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -147,3 +149,36 @@ class AttendanceChange(db.Model):
 
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class LearnerStanding(db.Model):
+    """Where a learner stands now: their last attended session and the absences since.
+
+    Kept up to date whenever one of the learner's statuses is derived or set, so the early
+    warnings of a whole program are one small query instead of a pass over every session.
+    """
+
+    __tablename__ = "attendance_learner_standing"
+
+    learner_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_attended_at: Mapped[datetime | None]
+    # Absent sessions since the last attended one (excused and unmarked ones do not count).
+    absences_in_a_row: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# The attendance log, its count and the weekly chart read the sessions of a period with their
+# state and people; this index answers them without visiting the table (a year of a large
+# program is 25,000 sessions). Declared here because attendance is what needs it.
+Index(
+    "ix_sessions_attendance_period",
+    TutoringSession.starts_at,
+    TutoringSession.status,
+    TutoringSession.ends_at,
+    TutoringSession.learner_id,
+    TutoringSession.tutor_id,
+    TutoringSession.mode,
+    TutoringSession.venue_id,
+)

@@ -12,10 +12,10 @@ from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, true
 from sqlalchemy.orm import aliased
 
-from tutoring.attendance.models import ATTENDED, Attendance, AttendanceStatus
+from tutoring.attendance.models import ATTENDED, Attendance, AttendanceStatus, LearnerStanding
 from tutoring.attendance.service import Outcome, outcome
 from tutoring.database import utcnow
 from tutoring.extensions import db
@@ -176,19 +176,22 @@ def _conditions(
     return conditions
 
 
-def _joined(query: Select) -> Select:
-    return (
-        query.join(Learner, Learner.id == S.learner_id)
-        .join(Tutor, Tutor.id == S.tutor_id)
-        .outerjoin(Venue, Venue.id == S.venue_id)
-        .outerjoin(
+def _joined(query: Select, *, names: bool = True, records: bool = True) -> Select:
+    """Join what a query needs: names and venue for rows shown, attendance rows for statuses."""
+    if names:
+        query = (
+            query.join(Learner, Learner.id == S.learner_id)
+            .join(Tutor, Tutor.id == S.tutor_id)
+            .outerjoin(Venue, Venue.id == S.venue_id)
+        )
+    if records:
+        query = query.outerjoin(
             LearnerRecord,
             and_(LearnerRecord.session_id == S.id, LearnerRecord.user_id == S.learner_id),
-        )
-        .outerjoin(
+        ).outerjoin(
             TutorRecord, and_(TutorRecord.session_id == S.id, TutorRecord.user_id == S.tutor_id)
         )
-    )
+    return query
 
 
 # The log
@@ -308,8 +311,12 @@ def log_page(
 ) -> Page:
     """Return one page of the log, newest first: sessions that have started, not cancelled."""
     now = now or utcnow()
+    # Learner and tutor always exist (foreign keys): the count joins attendance rows only
+    # when a status filter needs them.
     total = db.session.scalar(
-        _joined(select(func.count()).select_from(S)).where(*_conditions(actor, filters, now))
+        _joined(
+            select(func.count()).select_from(S), names=False, records=bool(filters.status)
+        ).where(*_conditions(actor, filters, now))
     )
     rows = db.session.execute(
         _log_query(actor, filters, now).limit(per_page).offset((page - 1) * per_page)
@@ -345,44 +352,6 @@ class LearnerSummary:
         return self.attended / counted if counted else None
 
 
-def _streaks(now: datetime) -> Select:
-    """Return a subquery: per learner, absences since their last attended session (up to now)."""
-    record = aliased(Attendance)
-    last = (
-        select(
-            S.learner_id.label("learner_id"),
-            func.max(case((record.status.in_(ATTENDED), S.starts_at))).label("last_attended"),
-        )
-        .join(record, and_(record.session_id == S.id, record.user_id == S.learner_id))
-        .where(S.status != Status.CANCELLED, S.ends_at <= now)
-        .group_by(S.learner_id)
-        .subquery()
-    )
-    missed = aliased(Attendance)
-    return (
-        select(
-            S.learner_id.label("learner_id"),
-            last.c.last_attended,
-            func.count(missed.id).label("in_a_row"),
-        )
-        .select_from(S)
-        .join(last, last.c.learner_id == S.learner_id)
-        .outerjoin(
-            missed,
-            and_(
-                missed.session_id == S.id,
-                missed.user_id == S.learner_id,
-                missed.status == AttendanceStatus.ABSENT,
-                S.ends_at <= now,
-                S.status != Status.CANCELLED,
-                or_(last.c.last_attended.is_(None), S.starts_at > last.c.last_attended),
-            ),
-        )
-        .group_by(S.learner_id, last.c.last_attended)
-        .subquery()
-    )
-
-
 def learner_summaries(
     actor: User,
     filters: Filters,
@@ -392,51 +361,48 @@ def learner_summaries(
     sort: str = "name",
     now: datetime | None = None,
 ) -> Page:
-    """Return a page of per-learner figures over the filtered range, by name or lowest rate first."""
+    """Return a page of per-learner figures over the filtered range, by name or lowest rate first.
+
+    Planned, attended, missed and excused count the range's ended sessions; the last attended
+    session and the absences in a row are where the learner stands today.
+    """
     now = now or utcnow()
     attended = func.sum(case((LearnerRecord.status.in_(ATTENDED), 1), else_=0))
     missed = func.sum(case((LearnerRecord.status == AttendanceStatus.ABSENT, 1), else_=0))
     excused = func.sum(case((LearnerRecord.status == AttendanceStatus.EXCUSED, 1), else_=0))
     conditions = [*_conditions(actor, filters, now, with_status=False), S.ends_at <= now]
     grouped = (
-        _joined(
-            select(
-                Learner.id.label("learner_id"),
-                Learner.name.label("name"),
-                func.count(S.id).label("planned"),
-                attended.label("attended"),
-                missed.label("missed"),
-                excused.label("excused"),
-            ).select_from(S)
+        select(
+            S.learner_id.label("learner_id"),
+            func.count(S.id).label("planned"),
+            attended.label("attended"),
+            missed.label("missed"),
+            excused.label("excused"),
+        )
+        .select_from(S)
+        .outerjoin(
+            LearnerRecord,
+            and_(LearnerRecord.session_id == S.id, LearnerRecord.user_id == S.learner_id),
         )
         .where(*conditions)
-        .group_by(Learner.id, Learner.name)
+        .group_by(S.learner_id)
         .subquery()
     )
-    streaks = _streaks(now)
-    total = db.session.scalar(select(func.count()).select_from(grouped))
-    rate = grouped.c.attended * 1.0 / func.nullif(grouped.c.attended + grouped.c.missed, 0)
-    order = (
-        [rate.asc().nulls_last(), grouped.c.name, grouped.c.learner_id]
-        if sort == "rate"
-        else [grouped.c.name, grouped.c.learner_id]
-    )
+    # At most one row per learner of the program: aggregated once, sorted and cut here.
     rows = db.session.execute(
         select(
             grouped.c.learner_id,
-            grouped.c.name,
+            Learner.name,
             grouped.c.planned,
             grouped.c.attended,
             grouped.c.missed,
             grouped.c.excused,
-            streaks.c.last_attended,
-            streaks.c.in_a_row,
+            LearnerStanding.last_attended_at,
+            LearnerStanding.absences_in_a_row,
         )
-        .outerjoin(streaks, streaks.c.learner_id == grouped.c.learner_id)
-        .order_by(*order)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
+        .join(Learner, Learner.id == grouped.c.learner_id)
+        .outerjoin(LearnerStanding, LearnerStanding.learner_id == grouped.c.learner_id)
+    ).all()
     summaries = [
         LearnerSummary(
             row.learner_id,
@@ -445,11 +411,17 @@ def learner_summaries(
             int(row.attended or 0),
             int(row.missed or 0),
             int(row.excused or 0),
-            _aware(row.last_attended),
-            int(row.in_a_row or 0),
+            row.last_attended_at,
+            int(row.absences_in_a_row or 0),
         )
         for row in rows
     ]
+    if sort == "rate":
+        summaries.sort(key=lambda s: (s.rate is None, s.rate or 0, s.name, s.learner_id))
+    else:
+        summaries.sort(key=lambda s: (s.name, s.learner_id))
+    total = len(summaries)
+    summaries = summaries[(page - 1) * per_page : page * per_page]
     return Page(summaries, total or 0, page, per_page)
 
 
@@ -504,18 +476,29 @@ def weekly(actor: User, filters: Filters, now: datetime | None = None) -> list[W
     bounds.append(bounds[-1] + timedelta(weeks=1))
     # Week boundaries are computed here, in the program's zone, so the query is the same on
     # SQLite and PostgreSQL and right across daylight-saving changes.
-    bucket = case(*[(S.starts_at < bounds[n + 1], n) for n in range(count)], else_=None)
+
+    def bucket_of(low: int, high: int):
+        """Return the week index of starts_at among weeks low..high-1: a binary search in SQL."""
+        if high - low == 1:
+            return literal(low)
+        middle = (low + high) // 2
+        return case(
+            (S.starts_at < bounds[middle], bucket_of(low, middle)), else_=bucket_of(middle, high)
+        )
+
+    bucket = bucket_of(0, count)
     conditions = [*_conditions(actor, filters, now, with_status=False), S.ends_at <= now]
     rows = (
-        _joined(
-            select(
-                bucket.label("week"),
-                case((LearnerRecord.status.in_(ATTENDED), 1), else_=0).label("attended"),
-                case((LearnerRecord.status == AttendanceStatus.ABSENT, 1), else_=0).label("missed"),
-                case((LearnerRecord.status == AttendanceStatus.EXCUSED, 1), else_=0).label(
-                    "excused"
-                ),
-            ).select_from(S)
+        select(
+            bucket.label("week"),
+            case((LearnerRecord.status.in_(ATTENDED), 1), else_=0).label("attended"),
+            case((LearnerRecord.status == AttendanceStatus.ABSENT, 1), else_=0).label("missed"),
+            case((LearnerRecord.status == AttendanceStatus.EXCUSED, 1), else_=0).label("excused"),
+        )
+        .select_from(S)
+        .outerjoin(
+            LearnerRecord,
+            and_(LearnerRecord.session_id == S.id, LearnerRecord.user_id == S.learner_id),
         )
         .where(*conditions, S.starts_at >= bounds[0], S.starts_at < bounds[-1])
         .subquery()
@@ -573,26 +556,35 @@ def warnings(
 
     A learner is flagged after missing their last planned sessions (ATTENDANCE_WARNING_
     MISSED_IN_A_ROW, 2) or when they have attended no session for ATTENDANCE_WARNING_IDLE_DAYS
-    (14) days, or none at all since they were registered that long ago. Looks at all history up
-    to now; the learner and tutor filters apply, the dates do not.
+    (14) days, or none at all since they were registered that long ago. Reads where each
+    learner stands today (kept by the sweep and by status changes); the learner and tutor
+    filters apply, the dates do not.
     """
     now = now or utcnow()
     filters = filters or Filters()
     config = current_app.config
     in_a_row = config["ATTENDANCE_WARNING_MISSED_IN_A_ROW"]
     idle = timedelta(days=config["ATTENDANCE_WARNING_IDLE_DAYS"])
-    streaks = _streaks(now)
     query = (
         select(
             Learner.id,
             Learner.name,
             Learner.created_at,
-            streaks.c.last_attended,
-            streaks.c.in_a_row,
+            LearnerStanding.last_attended_at,
+            LearnerStanding.absences_in_a_row,
         )
         .select_from(Learner)
-        .outerjoin(streaks, streaks.c.learner_id == Learner.id)
-        .where(Learner.role == Role.LEARNER, Learner.active.is_(True), _learner_scope(actor))
+        .outerjoin(LearnerStanding, LearnerStanding.learner_id == Learner.id)
+        .where(
+            Learner.role == Role.LEARNER,
+            Learner.active.is_(True),
+            _learner_scope(actor),
+            or_(
+                LearnerStanding.absences_in_a_row >= in_a_row,
+                LearnerStanding.last_attended_at.is_(None),
+                LearnerStanding.last_attended_at < now - idle,
+            ),
+        )
     )
     if filters.learner_id is not None:
         query = query.where(Learner.id == filters.learner_id)
@@ -606,7 +598,6 @@ def warnings(
         )
     found = []
     for learner_id, name, created_at, last_attended, row_count in db.session.execute(query):
-        last_attended = _aware(last_attended)
         reasons = []
         missed = int(row_count or 0)
         if missed >= in_a_row:

@@ -22,10 +22,12 @@ from tutoring.attendance.intervals import (
     summarise,
 )
 from tutoring.attendance.models import (
+    ATTENDED,
     Attendance,
     AttendanceChange,
     AttendanceStatus,
     ClosedBy,
+    LearnerStanding,
     ParticipantRole,
     PresenceEvent,
     PresenceInterval,
@@ -357,6 +359,8 @@ def set_status(
         learner, tutor = _statuses(session)
         _apply_outcome(session, outcome(session.status, learner, tutor))
     db.session.flush()
+    if user_id == session.learner_id:
+        refresh_standing({user_id})
     return record
 
 
@@ -377,6 +381,53 @@ def history(session: TutoringSession) -> list[AttendanceChange]:
             .order_by(AttendanceChange.created_at, AttendanceChange.id)
         )
     )
+
+
+def refresh_standing(learner_ids: set[int] | list[int]) -> None:
+    """Recompute where these learners stand: last attended session, absences in a row."""
+    if not learner_ids:
+        return
+    rows = db.session.execute(
+        select(TutoringSession.learner_id, TutoringSession.starts_at, Attendance.status)
+        .join(
+            Attendance,
+            and_(
+                Attendance.session_id == TutoringSession.id,
+                Attendance.user_id == TutoringSession.learner_id,
+            ),
+        )
+        .where(
+            TutoringSession.learner_id.in_(sorted(learner_ids)),
+            TutoringSession.status != Status.CANCELLED,
+            Attendance.status.in_([*ATTENDED, AttendanceStatus.ABSENT]),
+        )
+        .order_by(TutoringSession.learner_id, TutoringSession.starts_at.desc())
+    )
+    standing: dict[int, tuple[datetime | None, int, bool]] = {
+        learner_id: (None, 0, False) for learner_id in learner_ids
+    }
+    for learner_id, starts_at, status in rows:
+        last, in_a_row, done = standing[learner_id]
+        if done:
+            continue
+        if status is AttendanceStatus.ABSENT:
+            standing[learner_id] = (None, in_a_row + 1, False)
+        else:
+            standing[learner_id] = (starts_at, in_a_row, True)
+    existing = {
+        row.learner_id: row
+        for row in db.session.scalars(
+            select(LearnerStanding).where(LearnerStanding.learner_id.in_(sorted(learner_ids)))
+        )
+    }
+    for learner_id, (last, in_a_row, _done) in standing.items():
+        row = existing.get(learner_id)
+        if row is None:
+            row = LearnerStanding(learner_id=learner_id)
+            db.session.add(row)
+        row.last_attended_at = last
+        row.absences_in_a_row = in_a_row
+    db.session.flush()
 
 
 # The sweep
@@ -593,6 +644,7 @@ def sweep(now: datetime | None = None, *, batch: int = 200) -> SweepResult:
     ).all()
     records = _records(to_visit)
     undecided_ids = set(undecided)
+    derived_learners: set[int] = set()
     for session in sessions:
         room_closed = now > session.ends_at + closes_after
         settled_any = False
@@ -614,6 +666,8 @@ def sweep(now: datetime | None = None, *, batch: int = 200) -> SweepResult:
         ):
             db.session.flush()
             _derive(session, records, now)
+            derived_learners.add(session.learner_id)
             result.derived += 1
     db.session.flush()
+    refresh_standing(derived_learners)
     return result

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from tutoring.attendance import labels, review, service
 from tutoring.attendance.chart import bar_chart
@@ -12,8 +13,7 @@ from tutoring.attendance.tasks import start_background_sweep
 from tutoring.auth.permissions import roles_required
 from tutoring.database import utcnow
 from tutoring.extensions import db
-from tutoring.people.models import Role, User
-from tutoring.people.service import list_users
+from tutoring.people.models import Role, TutorAssignment, User
 from tutoring.scheduling import service as scheduling
 from tutoring.scheduling.models import Status, TutoringSession
 from tutoring.validation import ValidationError
@@ -69,33 +69,29 @@ def session_panel(session: TutoringSession) -> dict | None:
 # Review for staff
 
 
+def _people(role: Role, *, assigned_to: User | None = None) -> list:
+    """Return (id, name) rows for a filter's choices; only what the select shows."""
+    query = select(User.id, User.name).where(User.role == role).order_by(User.name, User.id)
+    if assigned_to is not None:
+        query = query.where(
+            User.id.in_(
+                select(TutorAssignment.learner_id).where(TutorAssignment.tutor_id == assigned_to.id)
+            )
+        )
+    return list(db.session.execute(query))
+
+
 def _filter_lists() -> dict:
     managing = current_user.role in (Role.COORDINATOR, Role.ADMIN)
-    if managing:
-        learners = list_users(Role.LEARNER)
-    else:
-        learners = [
-            user for user in list_users(Role.LEARNER) if user.id in _own_learner_ids(current_user)
-        ]
     return {
         "managing": managing,
-        "learners": learners,
-        "tutors": list_users(Role.TUTOR) if managing else [],
+        "learners": _people(
+            Role.LEARNER, assigned_to=None if managing else current_user._get_current_object()
+        ),
+        "tutors": _people(Role.TUTOR) if managing else [],
         "venues": scheduling.list_venues(),
         "status_choices": labels.status_filter_choices(),
     }
-
-
-def _own_learner_ids(tutor: User) -> set[int]:
-    from sqlalchemy import select
-
-    from tutoring.people.models import TutorAssignment
-
-    return set(
-        db.session.scalars(
-            select(TutorAssignment.learner_id).where(TutorAssignment.tutor_id == tutor.id)
-        )
-    )
 
 
 def _filters_or_errors() -> tuple[review.Filters | None, dict[str, str]]:
@@ -125,6 +121,7 @@ def log():
     context.update(
         page=review.log_page(current_user, filters, page=page, per_page=per_page, now=now),
         warnings=review.warnings(current_user, filters, now),
+        all_warnings=request.args.get("warnings") == "all",
         weeks=weeks,
         chart=bar_chart(weeks),
         reason_label=labels.reason_label,
