@@ -318,8 +318,19 @@ def log_page(
             select(func.count()).select_from(S), names=False, records=bool(filters.status)
         ).where(*_conditions(actor, filters, now))
     )
+    # The page's sessions are chosen from the index alone, then joined: a deep page skips
+    # index entries, not joined rows.
+    chosen = (
+        _joined(select(S.id).select_from(S), names=False, records=bool(filters.status))
+        .where(*_conditions(actor, filters, now))
+        .order_by(S.starts_at.desc(), S.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
     rows = db.session.execute(
-        _log_query(actor, filters, now).limit(per_page).offset((page - 1) * per_page)
+        _joined(select(*_LOG_COLUMNS).select_from(S))
+        .where(S.id.in_(chosen.scalar_subquery()))
+        .order_by(S.starts_at.desc(), S.id.desc())
     )
     return Page([_log_row(row) for row in rows], total or 0, page, per_page)
 
