@@ -58,6 +58,9 @@ ATTENDANCE_LEFT_EARLY_MINUTES = 10
 ATTENDANCE_SWEEP_INTERVAL_SECONDS = 60
 # Sessions whose room closed longer ago than this are swept only if never derived.
 ATTENDANCE_SWEEP_LOOKBACK_HOURS = 12
+# Sessions that ended longer ago than this are derived only by `attendance sweep --backfill`:
+# installing attendance must not turn a past without presence reports into no-shows.
+ATTENDANCE_DERIVE_WITHIN_DAYS = 7
 # Early warnings: this many planned sessions missed in a row, or no session for this many days.
 ATTENDANCE_WARNING_MISSED_IN_A_ROW = 2
 ATTENDANCE_WARNING_IDLE_DAYS = 14

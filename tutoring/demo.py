@@ -215,7 +215,7 @@ def _attendance(people: dict[str, User]) -> None:
             note,
             now=session.starts_at + timedelta(minutes=10),
         )
-    while attendance.sweep(now).more:
+    while attendance.sweep(now, backfill=True).more:
         pass
 
 

@@ -173,5 +173,5 @@ def history(app, program, book) -> History:
                 now=session.starts_at + timedelta(minutes=5),
             )
         db.session.commit()
-        sweep_all(now)
+        sweep_all(now, backfill=True)
     return History(learner_ids, other_ids)

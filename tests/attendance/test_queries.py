@@ -28,7 +28,7 @@ def busy_program(app, program, make_user, book):
             weekly_until=(first + timedelta(weeks=9)).astimezone(TOKYO).date(),
         )
     with app.app_context():
-        sweep_all(now)
+        sweep_all(now, backfill=True)
     return learners
 
 

@@ -257,12 +257,17 @@ def test_sweep_command_reports_and_is_idempotent(app, program, past_session, pre
     assert "offset" in bad.output
 
 
-def test_a_large_backlog_is_swept_in_batches(app, program, book, sweep):
+def test_old_sessions_are_derived_only_by_a_backfill_in_batches(app, program, book, sweep):
     ids = book(START - timedelta(weeks=10), weekly_until=(START - timedelta(weeks=1)).date())
+    # All ended more than 7 days before: an upgrade must not make them no-shows by itself.
+    assert sweep(200).derived == 0
+    assert {session_status(app, i) for i in ids} == {Status.SCHEDULED}
     with app.app_context():
-        first = service.sweep(at(200), batch=4)
+        first = service.sweep(at(200), batch=4, backfill=True)
         db.session.commit()
         assert (first.derived, first.more) == (4, True)
-    total = sweep(200)
-    assert total.derived == len(ids) - 4
+    result = app.test_cli_runner().invoke(
+        args=["attendance", "sweep", "--backfill", "--now", at(200).isoformat()]
+    )
+    assert f"derived {len(ids) - 4} session(s)" in result.output
     assert {session_status(app, i) for i in ids} == {Status.NO_SHOW}

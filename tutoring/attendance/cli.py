@@ -17,7 +17,13 @@ attendance = AppGroup("attendance", help="Attendance: close abandoned intervals,
     default=None,
     help="Sweep as if it were this ISO 8601 instant (with offset); for tests and repairs.",
 )
-def sweep_command(now_text: str | None) -> None:
+@click.option(
+    "--backfill",
+    is_flag=True,
+    help="Also derive sessions that ended longer ago than ATTENDANCE_DERIVE_WITHIN_DAYS and "
+    "were never derived (after installing attendance on an existing program, or an outage).",
+)
+def sweep_command(now_text: str | None, backfill: bool) -> None:
     """Close intervals whose leave never came and derive the statuses of ended sessions.
 
     Idempotent; the server also runs it in the background every minute and when it starts.
@@ -32,7 +38,7 @@ def sweep_command(now_text: str | None) -> None:
             raise click.BadParameter("give an ISO 8601 date-time", param_hint="--now") from None
         if now.tzinfo is None:
             raise click.BadParameter("give the offset, e.g. +09:00", param_hint="--now")
-    result = sweep_all(now)
+    result = sweep_all(now, backfill=backfill)
     if result.skipped:
         click.echo("Another process is sweeping; nothing done.")
         return

@@ -241,11 +241,6 @@ def session_attendance(
 # Who may see and change what
 
 
-def can_view(actor: User, session: TutoringSession) -> bool:
-    """Tell whether the actor may read the session's attendance: whoever may see the session."""
-    return scheduling.visible_session(actor, session.id) is not None
-
-
 def can_set_status(actor: User, session: TutoringSession, user_id: int) -> bool:
     """Tell whether the actor may set this participant's status.
 
@@ -585,7 +580,7 @@ def _derive(
     )
 
 
-def sweep(now: datetime | None = None, *, batch: int = 200) -> SweepResult:
+def sweep(now: datetime | None = None, *, batch: int = 200, backfill: bool = False) -> SweepResult:
     """Close the intervals of participants gone quiet and derive the statuses of ended sessions.
 
     Idempotent: run it as often as you like (the server runs it every minute, and once when
@@ -594,7 +589,13 @@ def sweep(now: datetime | None = None, *, batch: int = 200) -> SweepResult:
     closed at the last sign of presence and stored, so later runs, restarts or changed
     settings do not rewrite them. Someone who sends no heartbeats (a whiteboard client
     without the room page) is settled only once the room has closed. Cancelled sessions
-    are left alone. Handles at most `batch` sessions; `more` tells whether to call again.
+    are left alone.
+
+    Sessions are derived automatically only when they ended in the last
+    ATTENDANCE_DERIVE_WITHIN_DAYS: older sessions never derived (from before attendance was
+    installed, or after a long outage) are derived only with `backfill`, so an upgrade does
+    not turn a history without presence into no-shows. Handles at most `batch` sessions;
+    `more` tells whether to call again.
     """
     now = now or utcnow()
     result = SweepResult()
@@ -628,6 +629,14 @@ def sweep(now: datetime | None = None, *, batch: int = 200) -> SweepResult:
                 TutoringSession.status != Status.CANCELLED,
                 TutoringSession.ends_at <= now,
                 learner_record.derived_at.is_(None),
+                *(
+                    []
+                    if backfill
+                    else [
+                        TutoringSession.ends_at
+                        >= now - timedelta(days=current_app.config["ATTENDANCE_DERIVE_WITHIN_DAYS"])
+                    ]
+                ),
             )
             .order_by(TutoringSession.ends_at)
             .limit(batch + 1)

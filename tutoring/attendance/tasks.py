@@ -20,11 +20,13 @@ from tutoring.extensions import db, socketio
 _start_lock = threading.Lock()
 
 
-def sweep_all(now: datetime | None = None, *, batch: int = 200) -> service.SweepResult:
+def sweep_all(
+    now: datetime | None = None, *, batch: int = 200, backfill: bool = False
+) -> service.SweepResult:
     """Sweep until no work remains, committing after each batch."""
     total = service.SweepResult()
     while True:
-        result = service.sweep(now, batch=batch)
+        result = service.sweep(now, batch=batch, backfill=backfill)
         db.session.commit()
         total.add(result)
         if result.skipped:
