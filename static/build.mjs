@@ -19,6 +19,8 @@ await build({
     "static/src/css/whiteboard.css",
     // Every page: registers the service worker (the home-screen app, Web Push).
     { in: "static/src/notify/install.js", out: "install" },
+    // Attendance pages load dist/attendance.css (room.js bundles the heartbeat itself).
+    "static/src/attendance/attendance.css",
   ],
   bundle: true,
   format: "esm",

@@ -216,6 +216,7 @@ def register_socket_namespaces() -> None:
 
 def register_blueprints(app: Flask) -> None:
     from tutoring.api.views import bp as api_bp
+    from tutoring.attendance.views import bp as attendance_bp
     from tutoring.auth.views import bp as auth_bp
     from tutoring.dashboard.views import bp as dashboard_bp
     from tutoring.errors import register_error_handlers
@@ -239,6 +240,7 @@ def register_blueprints(app: Flask) -> None:
         whiteboard_bp,
         records_bp,
         notes_bp,
+        attendance_bp,
         api_bp,
     )
     for blueprint in blueprints:

@@ -125,6 +125,10 @@ def register(app: Flask) -> None:
             f"restored the backup of {manifest['created_at']} (revision {manifest['alembic_revision']})"
         )
 
+    from tutoring.attendance.cli import attendance
+
+    app.cli.add_command(attendance)
+
     @app.cli.command("demo")
     @click.option("--if-empty", is_flag=True, help="Load only into a database without accounts.")
     def demo(if_empty: bool) -> None:

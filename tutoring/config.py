@@ -56,6 +56,32 @@ JITSI_PREJOIN = False  # Jitsi's own camera and microphone check before entering
 # Seconds before the room page tells the user the video did not load.
 JITSI_LOAD_TIMEOUT = 12
 
+# Attendance (docs/attendance.md).
+# The room page sends a heartbeat every 30 s; an open interval with no event for longer than
+# this was closed at its last event. 150 s tolerates a phone throttling timers of a background
+# tab to one a minute, plus one lost heartbeat.
+ATTENDANCE_STALE_SECONDS = 150
+# Intervals of one person this close together merge: a reconnect is not leaving.
+ATTENDANCE_MERGE_GAP_SECONDS = 60
+# First joined more than this after the start: late. Exactly at the limit is on time.
+ATTENDANCE_GRACE_MINUTES = 10
+# Last left more than this before the end: left early.
+ATTENDANCE_LEFT_EARLY_MINUTES = 10
+# The server sweeps (closes abandoned intervals, derives statuses) this often; 0 turns the
+# background sweep off (then run `flask --app wsgi attendance sweep` from cron).
+ATTENDANCE_SWEEP_INTERVAL_SECONDS = 60
+# Sessions whose room closed longer ago than this are swept only if never derived.
+ATTENDANCE_SWEEP_LOOKBACK_HOURS = 12
+# Sessions that ended longer ago than this are derived only by `attendance sweep --backfill`:
+# installing attendance must not turn a past without presence reports into no-shows.
+ATTENDANCE_DERIVE_WITHIN_DAYS = 7
+# Early warnings: this many planned sessions missed in a row, or no session for this many days.
+ATTENDANCE_WARNING_MISSED_IN_A_ROW = 2
+ATTENDANCE_WARNING_IDLE_DAYS = 14
+# Rows per page of the attendance log (the API accepts per_page up to the maximum).
+ATTENDANCE_PAGE_SIZE = 50
+ATTENDANCE_MAX_PAGE_SIZE = 500
+
 # Whiteboard sockets. "threading" is the embedded default (make run); see docs/deploy.md.
 SOCKETIO_ASYNC_MODE = "threading"
 SOCKETIO_ORIGINS: list[str] | str | None = None

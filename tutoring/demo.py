@@ -140,6 +140,85 @@ def _sessions(people: dict[str, User], venues: list[Venue], coordinator: User) -
         pass  # already booked, or it would clash with the weekly series: the demo keeps what it has
 
 
+def _attendance(people: dict[str, User]) -> None:
+    """Give the demo's ended sessions presence from the room or a tutor's mark, then sweep.
+
+    Online sessions get the room's join and leave reports (one late start, one reconnect);
+    sessions in person are marked by their tutor. Learner 3 missed the last two sessions, so
+    the early warnings show something. Sessions that have any attendance already are skipped.
+    """
+    from tutoring.attendance import service as attendance
+    from tutoring.attendance.models import (
+        Attendance,
+        AttendanceStatus,
+        PresenceEvent,
+        PresenceKind,
+        PresenceSource,
+    )
+
+    now = utcnow()
+    learners = [people[email] for email, _tutor, _day, _clock, _venue in DEMO_SERIES]
+    sessions = db.session.scalars(
+        select(TutoringSession)
+        .where(
+            TutoringSession.learner_id.in_([learner.id for learner in learners]),
+            TutoringSession.ends_at < now,
+            TutoringSession.status != Status.CANCELLED,
+        )
+        .order_by(TutoringSession.starts_at)
+    ).all()
+    touched = set(db.session.scalars(select(PresenceEvent.session_id))) | set(
+        db.session.scalars(select(Attendance.session_id))
+    )
+    missing_learner = people["learner3@example.org"]
+    learner3_sessions = [s for s in sessions if s.learner_id == missing_learner.id]
+    missed = {s.id for s in learner3_sessions[-2:] if s.kind is Kind.STUDY}
+
+    def visit(session: TutoringSession, user: User, joined: int, left: int) -> None:
+        """Report joining `joined` minutes after the start and leaving `left` minutes after it."""
+        for source in (PresenceSource.VIDEO, PresenceSource.WHITEBOARD):
+            for kind, minutes in ((PresenceKind.JOINED, joined), (PresenceKind.LEFT, left)):
+                attendance.record_presence(
+                    user,
+                    session,
+                    source=source,
+                    kind=kind,
+                    client_id=f"demo-{user.id}",
+                    now=session.starts_at + timedelta(minutes=minutes),
+                )
+
+    for index, session in enumerate(sessions):
+        if session.id in touched:
+            continue
+        if session.mode is Mode.ONLINE:
+            visit(session, session.tutor, -3, 121)
+            if session.id in missed:
+                continue
+            if index % 5 == 2:
+                visit(session, session.learner, 18, 120)  # late
+            elif index % 5 == 4:
+                visit(session, session.learner, 1, 45)  # a dropped connection...
+                visit(session, session.learner, 46, 119)  # ...and back within a minute
+            else:
+                visit(session, session.learner, 0, 120)
+            continue
+        status, note = AttendanceStatus.PRESENT, None
+        if index % 7 == 3:
+            status = AttendanceStatus.LATE
+        elif index % 7 == 5 and session.kind is Kind.STUDY:
+            status, note = AttendanceStatus.EXCUSED, "体調不良のため事前に連絡あり"
+        attendance.set_status(
+            session.tutor,
+            session,
+            session.learner_id,
+            status,
+            note,
+            now=session.starts_at + timedelta(minutes=10),
+        )
+    while attendance.sweep(now, backfill=True).more:
+        pass
+
+
 def load_demo() -> list[User]:
     """Create whatever of the demo program is missing; return the demo accounts."""
     from tutoring.records import demo as records_demo
@@ -151,6 +230,8 @@ def load_demo() -> list[User]:
     records_demo.load_profiles(people, people["coordinator@example.org"])
     _sessions(people, venues, people["coordinator@example.org"])
     records_demo.load_records(people, people["coordinator@example.org"])
+    db.session.flush()
+    _attendance(people)
     db.session.flush()
     from tutoring.notify import demo as notify_demo
 

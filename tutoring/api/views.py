@@ -119,5 +119,5 @@ def create_user():
 
 
 # Feature endpoints register themselves on the blueprint above.
-from tutoring.api import records, rooms, sessions, whiteboard  # noqa: E402, F401
+from tutoring.api import attendance, records, rooms, sessions, whiteboard  # noqa: E402, F401
 from tutoring.notify import api as notify_api  # noqa: E402, F401

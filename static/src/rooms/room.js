@@ -1,6 +1,7 @@
 // The room page: Jitsi video, the switch between video and whiteboard on phones, time left,
 // and presence reports for attendance.
 import { loadExternalApi, meetingOptions } from "./jitsi.js";
+import { startPagePresence } from "../attendance/heartbeat.js";
 
 const room = document.querySelector("[data-room]");
 const clientId = (crypto.randomUUID && crypto.randomUUID()) || String(Math.random()).slice(2);
@@ -62,6 +63,7 @@ function startCountdown() {
 }
 
 if (room) {
+  startPagePresence({ url: room.dataset.presenceUrl, clientId, csrfToken: csrfToken() });
   setUpViewSwitch();
   startCountdown();
   startVideo();
