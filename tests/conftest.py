@@ -441,3 +441,40 @@ def redis_available(url: str) -> bool:
         return False
     finally:
         client.close()
+
+
+# Headless Chromium, one Playwright instance for the whole run (two cannot share a process)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from tests.browser.conftest import AXE, CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        service_missing("Chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
+    if not AXE.exists():
+        service_missing("axe-core is not installed (npm ci)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """Return a factory for pages in fresh contexts: new_page(viewport=PHONE, locale="ja-JP")."""
+    from tests.browser.conftest import DESKTOP
+
+    contexts = []
+
+    def make(viewport=DESKTOP, locale="ja-JP", **options):
+        context = browser.new_context(viewport=viewport, locale=locale, **options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()

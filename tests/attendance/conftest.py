@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import event
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, new_page  # noqa: F401
 from tests.conftest import TOKYO, Program, bearer, tokyo  # noqa: F401
 from tutoring.attendance import service
 from tutoring.attendance.models import AttendanceStatus, PresenceKind, PresenceSource
@@ -24,35 +23,6 @@ END = START + timedelta(hours=2)
 def at(minutes: float) -> datetime:
     """Return the instant `minutes` after START (negative: before)."""
     return START + timedelta(minutes=minutes)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Chromium for this folder's browser tests, closed after their module.
-
-    tests/browser keeps its own for the whole session; two Playwright instances cannot run at
-    once in one process, so this one must end before that one starts (pytest runs
-    tests/attendance first).
-    """
-    from playwright.sync_api import Error, sync_playwright
-
-    from tests.browser.conftest import AXE
-    from tests.conftest import service_missing
-
-    if not CHROMIUM.exists():
-        service_missing("Chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
-    if not AXE.exists():
-        service_missing("axe-core is not installed (npm ci)")
-    try:
-        manager = sync_playwright().start()
-    except Error as error:  # tests/browser's Playwright is already running in this process
-        pytest.skip(f"run tests/attendance before tests/browser: {error.message[:80]}")
-    try:
-        browser = manager.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-    finally:
-        manager.stop()
 
 
 @pytest.fixture
