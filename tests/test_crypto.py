@@ -94,3 +94,55 @@ def test_production_without_data_keys_refuses_to_start(tmp_path, monkeypatch):
             {**config, "DATA_KEYS": {"k1": "c2hvcnQ="}, "DATA_KEY_CURRENT": "k1"},
             instance_path=str(tmp_path),
         )
+
+
+def test_study_notes_revisions_and_case_reviews_hold_no_plain_text(app, program):
+    from datetime import date
+
+    from tutoring.notes.models import CaseReview, NoteRevision, StudyNote, Visibility
+    from tutoring.notes.service import visible_notes
+
+    with app.app_context():
+        note = StudyNote(
+            learner_id=program.learner.id,
+            author_id=program.tutor.id,
+            subject="数学",
+            body="不登校の理由について本人が話してくれた",
+            homework="一次関数の問題",
+            visibility=Visibility.STAFF,
+        )
+        db.session.add(note)
+        db.session.flush()
+        db.session.add(
+            NoteRevision(
+                note_id=note.id,
+                editor_id=program.tutor.id,
+                before={"body": "以前の本文：家庭のこと"},
+            )
+        )
+        db.session.add(
+            CaseReview(
+                learner_id=program.learner.id,
+                held_on=date(2026, 7, 1),
+                situation="家庭の状況",
+                decisions="週2回に増やす",
+            )
+        )
+        db.session.commit()
+        raw = " ".join(
+            str(value)
+            for table in ("study_notes", "study_note_revisions", "case_reviews")
+            for row in db.session.execute(text(f"SELECT * FROM {table}"))  # noqa: S608
+            for value in row
+        )
+        for secret in ("不登校", "一次関数", "家庭", "週2回"):
+            assert secret not in raw
+        # Search still finds notes by their (decrypted) text.
+        tutor = db.session.get(User, program.tutor.id)
+        learner = db.session.get(User, program.learner.id)
+        from tutoring.people.models import TutorAssignment
+
+        db.session.add(TutorAssignment(learner_id=learner.id, tutor_id=tutor.id))
+        db.session.commit()
+        assert [n.id for n in visible_notes(tutor, learner, q="一次関数")] == [note.id]
+        assert visible_notes(tutor, learner, q="英語") == []

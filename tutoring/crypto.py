@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 from collections.abc import Iterable
 
@@ -111,6 +112,19 @@ class EncryptedText(TypeDecorator[str]):
         return None if value is None else decrypt(value)
 
 
+class EncryptedJSON(TypeDecorator[dict]):
+    """A JSON value stored encrypted (e.g. a note's earlier version)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: dict | None, dialect: Dialect) -> str | None:
+        return None if value is None else encrypt(json.dumps(value, ensure_ascii=False))
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> dict | None:
+        return None if value is None else json.loads(decrypt(value))
+
+
 def rotate(columns: Iterable) -> int:
     """Re-encrypt every value of these EncryptedText columns with the current key; return how many.
 
@@ -154,5 +168,5 @@ def encrypted_columns(metadata) -> list:
         column
         for table in metadata.sorted_tables
         for column in table.columns
-        if isinstance(column.type, EncryptedText)
+        if isinstance(column.type, EncryptedText | EncryptedJSON)
     ]

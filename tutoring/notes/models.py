@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from tutoring.crypto import EncryptedJSON, EncryptedText
 from tutoring.database import enum_column, utcnow
 from tutoring.extensions import db
 from tutoring.people.models import User
@@ -34,9 +35,10 @@ class StudyNote(db.Model):
     material: Mapped[str] = mapped_column(String(200), default="")
     pages: Mapped[str] = mapped_column(String(50), default="")
     # Markdown; shown only through notes.markdown.render (markdown-it-py, then nh3).
-    body: Mapped[str] = mapped_column(Text)
-    homework: Mapped[str] = mapped_column(Text, default="")
-    next_steps: Mapped[str] = mapped_column(Text, default="")
+    # What a young person studied and struggled with: encrypted at rest (tutoring/crypto.py).
+    body: Mapped[str] = mapped_column(EncryptedText)
+    homework: Mapped[str] = mapped_column(EncryptedText, default="")
+    next_steps: Mapped[str] = mapped_column(EncryptedText, default="")
     visibility: Mapped[Visibility] = mapped_column(enum_column(Visibility))
     # A whiteboard page snapshot attached to the note. The snapshots feature is built
     # separately; this is a plain reference until its table exists (then a foreign key).
@@ -58,7 +60,7 @@ class NoteRevision(db.Model):
     )
     editor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # The note's editable fields before the edit.
-    before: Mapped[dict] = mapped_column(JSON)
+    before: Mapped[dict] = mapped_column(EncryptedJSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     editor: Mapped[User | None] = relationship(foreign_keys=[editor_id])
@@ -73,8 +75,8 @@ class CaseReview(db.Model):
     learner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     held_on: Mapped[date]
     participants: Mapped[str] = mapped_column(String(500), default="")
-    situation: Mapped[str] = mapped_column(Text, default="")
-    decisions: Mapped[str] = mapped_column(Text, default="")
+    situation: Mapped[str] = mapped_column(EncryptedText, default="")
+    decisions: Mapped[str] = mapped_column(EncryptedText, default="")
     next_review_on: Mapped[date | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
