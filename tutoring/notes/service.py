@@ -137,7 +137,10 @@ def visible_notes(
     found = [
         note
         for note in db.session.scalars(query)
-        if any(needle in (text or "").casefold() for text in (note.subject, note.material, note.body, note.homework))
+        if any(
+            needle in (text or "").casefold()
+            for text in (note.subject, note.material, note.body, note.homework)
+        )
     ]
     return found[:limit] if limit else found
 
