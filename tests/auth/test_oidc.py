@@ -240,3 +240,25 @@ def test_admin_unlinks_an_identity(app, client, provider, make_user, login_as):
     with app.app_context():
         assert db.session.query(ExternalIdentity).count() == 0
     assert sign_in(app.test_client(), provider, sub="g1").status_code == 403
+
+
+def test_linking_line_makes_the_learner_reachable_on_line(app, provider, make_user):
+    from tutoring.notify.models import NotificationPreference
+
+    app.extensions["oidc_providers"]["standin"]["preset"] = "line"
+    coordinator = make_user("coordinator")
+    learner = make_user("learner", password=None, with_email=False)
+    with app.app_context():
+        _, raw = service.create_invitation(
+            db.session.get(User, coordinator.id), db.session.get(User, learner.id)
+        )
+        db.session.commit()
+    client = app.test_client()
+    client.post(
+        f"/invite/{raw}",
+        data={"provider": "standin", "csrf_token": csrf_token(client, f"/invite/{raw}")},
+    )
+    line_id = "U" + "0123456789abcdef" * 2
+    assert sign_in(client, provider, sub=line_id).status_code == 302
+    with app.app_context():
+        assert db.session.get(NotificationPreference, learner.id).line_user_id == line_id

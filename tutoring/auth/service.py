@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from tutoring.auth import passwords
 from tutoring.auth.models import ApiToken, ExternalIdentity, Invitation
+from tutoring.auth.signals import identity_linked
 from tutoring.database import utcnow
 from tutoring.extensions import db
 from tutoring.people import service as people
@@ -229,6 +230,10 @@ def sign_in_external(
         )
     )
     db.session.flush()
+    settings = current_app.extensions.get("oidc_providers", {}).get(provider, {})
+    identity_linked.send(
+        user, provider=provider, preset=settings.get("preset", provider), subject=subject
+    )
     return user
 
 

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
+from tutoring.auth.signals import identity_linked
 from tutoring.database import utcnow
 from tutoring.extensions import db
 from tutoring.notify.models import (
@@ -272,3 +273,21 @@ def delivery_log_query(filters: LogFilter) -> Select:
 def delivery_log(filters: LogFilter, *, limit: int = 100, offset: int = 0) -> list[OutboxMessage]:
     """Return one page of the delivery log."""
     return list(db.session.scalars(delivery_log_query(filters).limit(limit).offset(offset)))
+
+
+@identity_linked.connect
+def link_line_account(user: User, *, preset: str | None, subject: str, **_: object) -> None:
+    """Reach a person on LINE once they link LINE Login: its subject is their LINE user id.
+
+    (True when the LINE Login channel and the Messaging API channel share one provider in
+    the LINE Developers Console, as docs/reminders.md asks.)
+    """
+    if preset != "line" or not LINE_USER_ID.match(subject):
+        return
+    preference = db.session.get(NotificationPreference, user.id)
+    if preference is None:
+        preference = default_preference(user.id)
+        db.session.add(preference)
+    preference.line_user_id = subject
+    preference.line_disabled_at = None
+    db.session.flush()
