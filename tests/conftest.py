@@ -124,9 +124,7 @@ def app(database_template: str, tmp_path: Path, app_config: dict, request) -> Fl
     app.logger.removeHandler(errors)
     with app.app_context():
         if not url.startswith("sqlite"):
-            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-            db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-            db.session.commit()
+            _truncate_all()
         db.session.remove()
         db.engine.dispose()
     if errors.records and not request.node.get_closest_marker("server_errors_expected"):
@@ -143,6 +141,25 @@ def live_server(app):
     server.shutdown()
     thread.join(5)
     server.server_close()
+
+
+def _truncate_all() -> None:
+    """Empty every table; retried, since a request a test left in flight may still hold a lock."""
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    for attempt in range(5):
+        try:
+            db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            db.session.commit()
+            return
+        except OperationalError:
+            db.session.rollback()
+            if attempt == 4:
+                raise
+            time.sleep(0.5)
 
 
 @pytest.fixture
