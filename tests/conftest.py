@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -446,6 +447,29 @@ def server_processes(app, tmp_path):
     yield start
     for server in started:
         server.stop()
+
+
+@contextmanager
+def new_postgres_database(prefix: str):
+    """Create an empty PostgreSQL database for one test; yield its URL; drop it afterwards."""
+    import uuid
+
+    from sqlalchemy.engine import make_url
+
+    if not postgres_reachable(POSTGRES_URL):
+        service_missing("PostgreSQL is not reachable")
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(
+        make_url(POSTGRES_URL).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def redis_available(url: str) -> bool:

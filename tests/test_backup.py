@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import tarfile
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from tests.conftest import BASE_CONFIG, POSTGRES_URL, postgres_reachable, service_missing, tokyo
+from tests.conftest import BASE_CONFIG, new_postgres_database, tokyo
 from tutoring import create_app
 from tutoring.extensions import db
 from tutoring.people.models import User
@@ -42,20 +39,8 @@ def empty_target(app, tmp_path):
     if url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path}/restored.sqlite3"
         return
-    if not postgres_reachable(POSTGRES_URL):
-        service_missing("PostgreSQL is not reachable")
-    name = f"manabi_restore_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(
-        make_url(POSTGRES_URL).set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with new_postgres_database("manabi_restore") as url:
+        yield url
 
 
 def test_backup_and_restore_round_trip(app, tmp_path, filled, program, empty_target):

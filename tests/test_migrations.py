@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
-from tests.conftest import BASE_CONFIG, POSTGRES_URL, postgres_reachable, service_missing
+from tests.conftest import BASE_CONFIG, POSTGRES_URL, new_postgres_database
 from tutoring import create_app
 from tutoring.extensions import db
 
@@ -23,20 +20,8 @@ def empty_database(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/empty.sqlite3"
         return
-    if not postgres_reachable(POSTGRES_URL):
-        service_missing("PostgreSQL is not reachable")
-    name = f"manabi_migrations_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(
-        make_url(POSTGRES_URL).set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with new_postgres_database("manabi_migrations") as url:
+        yield url
 
 
 def test_upgrade_reaches_the_models_schema(empty_database, tmp_path):
