@@ -55,6 +55,9 @@ def create_app(
     app.json.ensure_ascii = False  # Japanese stays readable in API answers
     app.json.sort_keys = False
 
+    from tutoring.logs import install as redact_logs
+
+    redact_logs()
     register_extensions(app)
     _check_integrations(app)
     register_blueprints(app)
