@@ -237,27 +237,19 @@ class WhiteboardNamespace(Namespace):
 
     def on_undo(self, user: User, connection: Connection, payload: Any) -> dict:
         """Hide one of one's own strokes."""
-        ref = schema.parse_undo(payload)
-        session = self._joined_session(connection)
-        item = service.toggle_stroke(session, user, ref.stroke_id, show=False)
-        db.session.commit()
-        self.emit(
-            "erase",
-            {"seq": item.seq, "stroke_id": ref.stroke_id},
-            room=board_room(session.id),
-            include_self=False,
-        )
-        return {"ok": True, "seq": item.seq}
+        return self._toggle(user, connection, schema.parse_undo(payload).stroke_id, show=False)
 
     def on_redo(self, user: User, connection: Connection, payload: Any) -> dict:
         """Show again one of one's own strokes."""
-        ref = schema.parse_redo(payload)
+        return self._toggle(user, connection, schema.parse_redo(payload).stroke_id, show=True)
+
+    def _toggle(self, user: User, connection: Connection, stroke_id: str, *, show: bool) -> dict:
         session = self._joined_session(connection)
-        item = service.toggle_stroke(session, user, ref.stroke_id, show=True)
+        item = service.toggle_stroke(session, user, stroke_id, show=show)
         db.session.commit()
         self.emit(
-            "restore",
-            {"seq": item.seq, "stroke_id": ref.stroke_id},
+            "restore" if show else "erase",
+            {"seq": item.seq, "stroke_id": stroke_id},
             room=board_room(session.id),
             include_self=False,
         )
