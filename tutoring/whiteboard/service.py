@@ -9,6 +9,8 @@ from pathlib import Path
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from tutoring.extensions import db
@@ -23,18 +25,25 @@ from tutoring.whiteboard.schema import Stroke, encode_points
 def _next_seq(session_id: int) -> int:
     """Take the board's next number inside the current transaction (no gaps, no duplicates).
 
-    The UPDATE locks the board row until commit, so concurrent senders (on PostgreSQL, or
-    in several processes) queue here instead of reading the same last_seq.
+    The UPDATE comes first, so the transaction starts by writing: it locks the board row
+    until commit on PostgreSQL, and on SQLite it waits for the write lock (busy_timeout)
+    instead of failing to upgrade a read transaction when another board was written meanwhile.
     """
-    if db.session.get(Board, session_id) is None:
-        db.session.add(Board(session_id=session_id))
-        db.session.flush()
-    return db.session.execute(
+    take = (
         update(Board)
         .where(Board.session_id == session_id)
         .values(last_seq=Board.last_seq + 1)
         .returning(Board.last_seq)
-    ).scalar_one()
+    )
+    seq = db.session.execute(take).scalar_one_or_none()
+    if seq is None:  # the board's first item: create it (another sender may race us to it)
+        dialect = db.session.get_bind().dialect.name
+        insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+        db.session.execute(
+            insert(Board).values(session_id=session_id, last_seq=0).on_conflict_do_nothing()
+        )
+        seq = db.session.execute(take).scalar_one()
+    return seq
 
 
 def _append(session: TutoringSession, author: User, item_type: ItemType, **fields) -> BoardItem:
