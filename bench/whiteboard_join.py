@@ -119,6 +119,7 @@ def main() -> None:
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--server-cores", default="0")
     parser.add_argument("--client-core", type=int, default=1)
+    parser.add_argument("--nice", type=int, default=0, help="niceness of server and client")
     parser.add_argument("--profile", action="store_true", help="py-spy the warm joins")
     args = parser.parse_args()
     command, async_mode = MODES[args.mode]
@@ -138,10 +139,13 @@ def main() -> None:
         )
         database.fresh()
         os.sched_setaffinity(0, {args.client_core})
+        if args.nice:
+            os.nice(args.nice)
         env = server_env(database.url, async_mode, False, {})
         cold, warm, answer = [], [], None
         for run in range(args.cold):
-            server = Server(command, env, args.server_cores, folder / f"server-cold-{run}.log")
+            log = folder / f"server-cold-{run}.log"
+            server = Server(command, env, args.server_cores, log, nice=args.nice)
             try:
                 server.wait_healthy()
                 elapsed, answer = asyncio.run(
