@@ -15,15 +15,22 @@ sent/acked/received (lost and duplicated should be 0), live batches likewise, re
 p50/p95/p99/max, points and messages per second, server CPU (utime+stime of the server's
 process tree from /proc) per relayed point, server peak RSS (VmHWM) and the client's CPU.
 
-Usage:
+Usage (docs/benchmarks.md has the figures and the command lines behind them):
   .venv/bin/python bench/whiteboard_load.py                       # embedded (`make run`)
   .venv/bin/python bench/whiteboard_load.py --rooms 10,25,50,100 --seconds 20 --repeat 3
-  .venv/bin/python bench/whiteboard_load.py --mode gevent-ws --rooms 100,150
-  .venv/bin/python bench/whiteboard_load.py --mode gevent-ws --redis   # Redis message queue
-  .venv/bin/python bench/whiteboard_load.py --server-cmd '{bin}/gunicorn -k gthread ... wsgi:app'
+  .venv/bin/python bench/whiteboard_load.py --mode gevent-simple --gc-freeze --rooms 50,75,100
+  .venv/bin/python bench/whiteboard_load.py --mode gevent-simple --gc-freeze --redis   # + queue
+  .venv/bin/python bench/whiteboard_load.py --database postgres --no-strokes --profile
+  .venv/bin/python bench/whiteboard_load.py --server-cmd '{bin}/gunicorn ... wsgi:app' \
+      --async-mode gevent
   --mode: embedded (flask run, threading), gthread (gunicorn, threading + simple-websocket),
   gevent-ws (gunicorn + gevent-websocket), gevent-simple (gunicorn gevent + simple-websocket),
-  eventlet (socketio.run under eventlet). The non-embedded modes need their packages in .venv.
+  eventlet (socketio.run under eventlet). The non-embedded modes need gunicorn, gevent,
+  gevent-websocket or eventlet in .venv; the client needs aiohttp; --profile needs py-spy.
+  --gc-freeze runs gunicorn with a config calling gc.freeze() after start-up; --nice -10
+  (root) keeps other people's load on a shared machine from taking the server's core; the
+  "others" columns say how much they took anyway. --database postgres uses the local server
+  (postgres@127.0.0.1:5432, database manabi_bench_wb, dropped afterwards).
 """
 
 from __future__ import annotations
@@ -929,7 +936,7 @@ def main() -> None:
     parser.add_argument("--server-cores", default="0", help="taskset list for the server")
     parser.add_argument("--client-core", type=int, default=1, help="core of this load client")
     parser.add_argument(
-        "--quiet-wait", type=float, default=120, help="max seconds to wait for an idle machine"
+        "--quiet-wait", type=float, default=30, help="max seconds to wait for an idle machine"
     )
     parser.add_argument(
         "--busy-limit", type=float, default=15, help="%% of the server's core others may take"
