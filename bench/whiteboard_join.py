@@ -120,6 +120,7 @@ def main() -> None:
     parser.add_argument("--server-cores", default="0")
     parser.add_argument("--client-core", type=int, default=1)
     parser.add_argument("--nice", type=int, default=0, help="niceness of server and client")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--profile", action="store_true", help="py-spy the warm joins")
     args = parser.parse_args()
     command, async_mode = MODES[args.mode]
@@ -148,6 +149,8 @@ def main() -> None:
             server = Server(command, env, args.server_cores, log, nice=args.nice)
             try:
                 server.wait_healthy()
+                if run == 0:
+                    print(f"server log: {server.log_path}", flush=True)
                 elapsed, answer = asyncio.run(
                     join_once(server.url, seat.learner_token, seat.session_id)
                 )
@@ -183,7 +186,10 @@ def main() -> None:
             print_profile(folder / "profile-warm.txt")
     finally:
         database.drop()
-        shutil.rmtree(folder, ignore_errors=True)
+        if args.keep:
+            print(f"kept {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

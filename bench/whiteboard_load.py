@@ -785,6 +785,7 @@ def summarise(result: dict) -> dict:
         "in_s": s.win_sent_messages / seconds,
         "out_s": (relayed + s.win_acks) / seconds,
         "strokes": f"{s.strokes_sent}/{s.strokes_acked}/{s.strokes_received}",
+        # Not acknowledged + not received (a stroke missing both counts twice).
         "lost": result["strokes_lost"] + result["strokes_unacked"],
         "dup": s.strokes_dup,
         "live": f"{s.live_sent}/{s.live_received}",
