@@ -313,45 +313,30 @@ def parse_join(payload: Any) -> Join:
     return Join(session_id=session_id, since=since)
 
 
+def _drawn(data: dict[str, Any], max_points: int) -> dict[str, Any]:
+    """Read the fields a finished and a live stroke share, in the order errors are reported."""
+    fields = {
+        "id": _id(data, "id"),
+        "page": _integer(data, "page", minimum=0, maximum=MAX_PAGE),
+        "tool": _tool(data),
+        "color": _color(data),
+        "width": _width(data),
+        "points": _points(data, max_points),
+    }
+    fields["pressures"] = _pressures(data, len(fields["points"]))
+    return fields
+
+
 def parse_stroke(payload: Any) -> Stroke:
     """Validate `stroke {id, page, tool, color, width, points, text?}`."""
     data = _object(payload)
-    stroke_id = _id(data, "id")
-    page = _integer(data, "page", minimum=0, maximum=MAX_PAGE)
-    tool = _tool(data)
-    color = _color(data)
-    width = _width(data)
-    points = _points(data, MAX_POINTS)
-    return Stroke(
-        id=stroke_id,
-        page=page,
-        tool=tool,
-        color=color,
-        width=width,
-        points=points,
-        text=_text(data, tool),
-        pressures=_pressures(data, len(points)),
-    )
+    fields = _drawn(data, MAX_POINTS)
+    return Stroke(**fields, text=_text(data, fields["tool"]))
 
 
 def parse_stroke_live(payload: Any) -> LiveStroke:
     """Validate `stroke:live {id, page, tool, color, width, points}` (a smaller batch)."""
-    data = _object(payload)
-    stroke_id = _id(data, "id")
-    page = _integer(data, "page", minimum=0, maximum=MAX_PAGE)
-    tool = _tool(data)
-    color = _color(data)
-    width = _width(data)
-    points = _points(data, MAX_LIVE_POINTS)
-    return LiveStroke(
-        id=stroke_id,
-        page=page,
-        tool=tool,
-        color=color,
-        width=width,
-        points=points,
-        pressures=_pressures(data, len(points)),
-    )
+    return LiveStroke(**_drawn(_object(payload), MAX_LIVE_POINTS))
 
 
 def parse_undo(payload: Any) -> StrokeRef:
