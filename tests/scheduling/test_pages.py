@@ -270,3 +270,18 @@ def test_room_page_permissions(client, login_as, program, book, make_user):
     login_as(program.learner)
     page = client.get(f"/sessions/{session_id}/room").get_data(as_text=True)
     assert re.search(r"ルームは1月8日\(火\) 15:45に開きます。", page)
+
+
+@pytest.mark.parametrize("status", [Status.HELD, Status.NO_SHOW])
+def test_a_session_that_took_place_offers_no_change_forms(
+    app, client, login_as, program, book, status
+):
+    [session_id] = book(tokyo(2026, 12, 1, 16, 0))
+    with app.app_context():
+        db.session.get(TutoringSession, session_id).status = status
+        db.session.commit()
+    login_as(program.coordinator)
+    page = client.get(f"/sessions/{session_id}").get_data(as_text=True)
+    assert "予定を中止する" not in page
+    assert f'action="/sessions/{session_id}/reschedule"' not in page
+    assert "もう変更も中止もできません" in page

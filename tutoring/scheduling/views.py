@@ -29,7 +29,7 @@ from tutoring.people.models import Role, User
 from tutoring.people.service import list_users
 from tutoring.scheduling import ical, service
 from tutoring.scheduling.forms import CancelForm, RescheduleForm, SessionForm, VenueForm
-from tutoring.scheduling.models import Kind, Mode, TutoringSession, Venue
+from tutoring.scheduling.models import Kind, Mode, Status, TutoringSession, Venue
 from tutoring.validation import ValidationError
 
 bp = Blueprint("scheduling", __name__)
@@ -180,11 +180,14 @@ def _reschedule_form(session: TutoringSession) -> RescheduleForm:
 
 def _render_detail(session: TutoringSession, status: int = 200, **forms):
     """Render the session page; forms with errors are passed in to be shown again."""
-    can_change = service.can_change(current_user, session) and not session.cancelled
+    # Held and no-show sessions are part of the record: only a scheduled one can still move.
+    may_change = service.can_change(current_user, session)
+    can_change = may_change and session.status is Status.SCHEDULED
     context = {
         "session": session,
         "history": service.history(session) if current_user.role is not Role.LEARNER else [],
         "can_change": can_change,
+        "settled": may_change and session.status in (Status.HELD, Status.NO_SHOW),
         "reschedule_form": _reschedule_form(session) if can_change else None,
         "cancel_form": CancelForm(formdata=None) if can_change else None,
         "room_open": service.room_is_open(session),
