@@ -75,6 +75,9 @@ ATTENDANCE_SWEEP_LOOKBACK_HOURS = 12
 # Sessions that ended longer ago than this are derived only by `attendance sweep --backfill`:
 # installing attendance must not turn a past without presence reports into no-shows.
 ATTENDANCE_DERIVE_WITHIN_DAYS = 7
+# Raw presence reports (a heartbeat every 30 s per person) are deleted this many days after
+# their session ended, once the sweep has folded them into stored intervals; 0 keeps them.
+ATTENDANCE_EVENT_RETENTION_DAYS = 90
 # Early warnings: this many planned sessions missed in a row, or no session for this many days.
 ATTENDANCE_WARNING_MISSED_IN_A_ROW = 2
 ATTENDANCE_WARNING_IDLE_DAYS = 14

@@ -271,3 +271,52 @@ def test_old_sessions_are_derived_only_by_a_backfill_in_batches(app, program, bo
     )
     assert f"derived {len(ids) - 4} session(s)" in result.output
     assert {session_status(app, i) for i in ids} == {Status.NO_SHOW}
+
+
+def presence_event_users(app, session_id) -> list[int]:
+    from tutoring.attendance.models import PresenceEvent
+
+    with app.app_context():
+        return sorted(
+            db.session.scalars(
+                select(PresenceEvent.user_id).where(PresenceEvent.session_id == session_id)
+            )
+        )
+
+
+def test_raw_reports_are_pruned_after_retention_keeping_the_record(
+    app, program, past_session, presence, sweep
+):
+    from tutoring.attendance.tasks import prune_all
+
+    beat(presence, past_session, program.tutor, -3, 121)
+    beat(presence, past_session, program.learner, 0, 120)
+    presence(past_session, program.coordinator, "page", "joined", 30)
+    sweep(125)
+    # A report that arrives after the sweep settled the learner has not been folded yet.
+    presence(past_session, program.learner, "video", "left", 130)
+    intervals_before = stored(app, past_session)
+    minutes_before = record(app, past_session, program.learner).minutes_present
+    with app.app_context():
+        assert prune_all(END + timedelta(days=89)) == 0
+    assert len(presence_event_users(app, past_session)) > 400
+    with app.app_context():
+        assert prune_all(END + timedelta(days=91)) > 400
+    assert presence_event_users(app, past_session) == [program.learner.id]
+    assert stored(app, past_session) == intervals_before
+    assert record(app, past_session, program.learner).minutes_present == minutes_before
+    assert session_status(app, past_session) is Status.HELD
+
+
+def test_prune_command_and_retention_zero_keeps_everything(app, program, past_session, presence):
+    beat(presence, past_session, program.learner, 0, 10)
+    runner = app.test_cli_runner()
+    runner.invoke(args=["attendance", "sweep", "--now", (END + timedelta(hours=1)).isoformat()])
+    app.config["ATTENDANCE_EVENT_RETENTION_DAYS"] = 0
+    kept = runner.invoke(args=["attendance", "prune"])
+    assert "deleted 0 presence report(s)" in kept.output
+    app.config["ATTENDANCE_EVENT_RETENTION_DAYS"] = 1  # the session ended weeks ago
+    pruned = runner.invoke(args=["attendance", "prune"])
+    assert pruned.exit_code == 0, pruned.output
+    assert "deleted 21 presence report(s)" in pruned.output  # joined + 20 heartbeats
+    assert presence_event_users(app, past_session) == []

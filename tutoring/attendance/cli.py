@@ -46,3 +46,15 @@ def sweep_command(now_text: str | None, backfill: bool) -> None:
         f"settled {result.settled} participant(s), stored {result.intervals} interval(s) "
         f"({result.closed_by_sweep} closed by the sweep), derived {result.derived} session(s)"
     )
+
+
+@attendance.command("prune")
+def prune_command() -> None:
+    """Delete raw presence reports older than ATTENDANCE_EVENT_RETENTION_DAYS.
+
+    Only reports already folded into stored intervals (and observers' reports) go; the
+    server also does this once an hour.
+    """
+    from tutoring.attendance.tasks import prune_all
+
+    click.echo(f"deleted {prune_all()} presence report(s)")

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import and_, delete, func, or_, select, text
 from sqlalchemy.orm import joinedload
 
 from tutoring.attendance.intervals import (
@@ -578,6 +578,49 @@ def _derive(
             statuses.get(ParticipantRole.TUTOR),
         ),
     )
+
+
+def prune_presence_events(now: datetime | None = None, *, batch: int = 5000) -> int:
+    """Delete raw presence reports of sessions that ended long ago; return how many.
+
+    The stored intervals and statuses are the attendance record; the raw reports only feed
+    them, at two a minute per person, and say when a young person was online. Deleted are,
+    for sessions that ended more than ATTENDANCE_EVENT_RETENTION_DAYS ago, the reports the
+    sweep has already folded into intervals and those of observers (never folded). Reports
+    not yet folded stay, so `attendance sweep --backfill` can still use them. Handles at
+    most `batch` rows: call again while it returns `batch`.
+    """
+    days = current_app.config["ATTENDANCE_EVENT_RETENTION_DAYS"]
+    if not days:
+        return 0
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    record = Attendance
+    folded = (
+        select(PresenceEvent.id)
+        .join(TutoringSession, TutoringSession.id == PresenceEvent.session_id)
+        .outerjoin(
+            record,
+            and_(
+                record.session_id == PresenceEvent.session_id,
+                record.user_id == PresenceEvent.user_id,
+            ),
+        )
+        .where(
+            TutoringSession.ends_at < cutoff,
+            or_(
+                and_(
+                    PresenceEvent.user_id != TutoringSession.learner_id,
+                    PresenceEvent.user_id != TutoringSession.tutor_id,
+                ),
+                PresenceEvent.id <= record.events_through,
+            ),
+        )
+        .limit(batch)
+    )
+    ids = list(db.session.scalars(folded))
+    if ids:
+        db.session.execute(delete(PresenceEvent).where(PresenceEvent.id.in_(ids)))
+    return len(ids)
 
 
 def sweep(now: datetime | None = None, *, batch: int = 200, backfill: bool = False) -> SweepResult:

@@ -18,6 +18,7 @@ from tutoring.attendance import service
 from tutoring.extensions import db, socketio
 
 _start_lock = threading.Lock()
+PRUNE_BATCH = 5000
 
 
 def sweep_all(
@@ -36,11 +37,26 @@ def sweep_all(
             return total
 
 
+def prune_all(now: datetime | None = None) -> int:
+    """Delete every raw presence report past its retention, committing after each batch."""
+    total = 0
+    while True:
+        deleted = service.prune_presence_events(now, batch=PRUNE_BATCH)
+        db.session.commit()
+        total += deleted
+        if deleted < PRUNE_BATCH:
+            return total
+
+
 def _sweep_forever(app: Flask, interval: float) -> None:
+    rounds = 0
     while True:
         with app.app_context():
             try:
                 sweep_all()
+                # Pruning is slow work on a big table: once an hour (and at start) is plenty.
+                if rounds % max(1, int(3600 / interval)) == 0:
+                    prune_all()
             except (IntegrityError, OperationalError) as error:
                 # Another process swept the same participants first, or SQLite was busy:
                 # nothing was stored, the next round picks up what is left.
@@ -51,6 +67,7 @@ def _sweep_forever(app: Flask, interval: float) -> None:
                 app.logger.exception("attendance sweep failed")
             finally:
                 db.session.remove()
+        rounds += 1
         socketio.sleep(interval)
 
 
