@@ -465,11 +465,17 @@ def _window_minutes() -> tuple[timedelta, timedelta]:
     )
 
 
+# The attendance record a presence event is (or will be) folded into.
+_is_record_of_event = and_(
+    Attendance.session_id == PresenceEvent.session_id,
+    Attendance.user_id == PresenceEvent.user_id,
+)
+
+
 def _pending_events(session_ids: list[int]) -> dict[tuple[int, int], tuple[datetime, bool]]:
     """Return, per (session, participant) with unswept events: the last event time, any heartbeat."""
     if not session_ids:
         return {}
-    record = Attendance
     query = (
         select(
             PresenceEvent.session_id,
@@ -479,20 +485,14 @@ def _pending_events(session_ids: list[int]) -> dict[tuple[int, int], tuple[datet
             func.count(PresenceEvent.id).filter(PresenceEvent.source == PresenceSource.PAGE),
         )
         .join(TutoringSession, TutoringSession.id == PresenceEvent.session_id)
-        .outerjoin(
-            record,
-            and_(
-                record.session_id == PresenceEvent.session_id,
-                record.user_id == PresenceEvent.user_id,
-            ),
-        )
+        .outerjoin(Attendance, _is_record_of_event)
         .where(
             PresenceEvent.session_id.in_(session_ids),
             or_(
                 PresenceEvent.user_id == TutoringSession.learner_id,
                 PresenceEvent.user_id == TutoringSession.tutor_id,
             ),
-            PresenceEvent.id > func.coalesce(record.events_through, 0),
+            PresenceEvent.id > func.coalesce(Attendance.events_through, 0),
         )
         .group_by(PresenceEvent.session_id, PresenceEvent.user_id)
     )
@@ -594,17 +594,10 @@ def prune_presence_events(now: datetime | None = None, *, batch: int = 5000) -> 
     if not days:
         return 0
     cutoff = (now or utcnow()) - timedelta(days=days)
-    record = Attendance
     folded = (
         select(PresenceEvent.id)
         .join(TutoringSession, TutoringSession.id == PresenceEvent.session_id)
-        .outerjoin(
-            record,
-            and_(
-                record.session_id == PresenceEvent.session_id,
-                record.user_id == PresenceEvent.user_id,
-            ),
-        )
+        .outerjoin(Attendance, _is_record_of_event)
         .where(
             TutoringSession.ends_at < cutoff,
             or_(
@@ -612,7 +605,7 @@ def prune_presence_events(now: datetime | None = None, *, batch: int = 5000) -> 
                     PresenceEvent.user_id != TutoringSession.learner_id,
                     PresenceEvent.user_id != TutoringSession.tutor_id,
                 ),
-                PresenceEvent.id <= record.events_through,
+                PresenceEvent.id <= Attendance.events_through,
             ),
         )
         .limit(batch)
