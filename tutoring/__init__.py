@@ -185,8 +185,10 @@ def register_extensions(app: Flask) -> None:
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        # Room JWTs travel in URLs; no page leaks its address to another site.
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        # Room JWTs and invitation tokens travel in URLs: no page leaks its address to another
+        # site. Our own site still gets the Referer, which Flask-WTF requires over HTTPS
+        # (with "no-referrer" every form and API write failed behind TLS).
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Content-Security-Policy", content_security_policy())
         if app.config["HTTPS"]:
             response.headers.setdefault(
