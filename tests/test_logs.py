@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from tutoring.logs import RedactSecrets, redact
 
 
@@ -112,3 +114,31 @@ def test_gunicorn_error_log_is_filtered(tmp_path):
     text = (tmp_path / "error.log").read_text()
     assert "inv-SECRET-1" not in text
     assert "/invite/[redacted]" in text
+
+
+@pytest.mark.server_errors_expected
+def test_a_server_error_logs_the_path_without_its_secret(app, client, caplog, monkeypatch):
+    def broken(token):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("tutoring.scheduling.service.user_for_feed", broken)
+    with caplog.at_level(logging.ERROR, logger=app.logger.name):
+        assert client.get("/calendar/cal-SECRET-2.ics").status_code == 500
+    assert "unhandled error on GET /calendar/[redacted]" in caplog.text
+    assert "cal-SECRET-2" not in caplog.text
+
+
+def test_database_errors_do_not_carry_the_values_of_the_statement(app, make_user):
+    from sqlalchemy.exc import IntegrityError
+
+    from tutoring.extensions import db
+    from tutoring.people.models import Role, User
+
+    make_user("tutor", email="taken@example.org")
+    with app.app_context():
+        db.session.add(User(name="秘密 花子", role=Role.TUTOR, email="taken@example.org"))
+        with pytest.raises(IntegrityError) as caught:
+            db.session.flush()
+        db.session.rollback()
+    assert "taken@example.org" not in str(caught.value)
+    assert "秘密" not in str(caught.value)

@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
+from tutoring.logs import loggable_url
 from tutoring.validation import ValidationError
 
 CODES = {
@@ -109,7 +110,7 @@ def register_error_handlers(app: Flask) -> None:
         app.logger.warning(
             "database unavailable on %s %s: %s",
             request.method,
-            request.path,
+            loggable_url(request.path),
             type(error.orig).__name__,
         )
         return http_error(ServiceUnavailable())
@@ -118,5 +119,5 @@ def register_error_handlers(app: Flask) -> None:
     def unexpected_error(error: Exception):
         if isinstance(error, HTTPException):
             return http_error(error)
-        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        app.logger.exception("unhandled error on %s %s", request.method, loggable_url(request.path))
         return http_error(InternalServerError())
