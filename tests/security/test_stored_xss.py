@@ -272,3 +272,29 @@ def test_exports_do_not_turn_typed_text_into_formulas(app, program, book, make_t
     assert len(cells) >= 3
     for cell in cells:
         assert cell.data_type == "s", f"XLSX cell {cell.coordinate} is a {cell.data_type}"
+
+
+def test_browser_code_puts_no_data_into_html():
+    """What the server sends as data (whiteboard text, names) reaches the page as text only.
+
+    Whiteboard text items are drawn on the canvas, never rendered by the server; this keeps
+    the browser code from growing an HTML sink that would undo the escaping above.
+    """
+    from tests.conftest import ROOT
+
+    sinks = (
+        "innerHTML",
+        "outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+        "createContextualFragment",
+    )
+    sources = sorted((ROOT / "static" / "src").rglob("*.js"))
+    assert len(sources) > 5
+    found = [
+        f"{path.relative_to(ROOT)}: {sink}"
+        for path in sources
+        for sink in sinks
+        if sink in path.read_text()
+    ]
+    assert found == []
