@@ -119,6 +119,15 @@ class TestBehindTLS:
                 **https,
             )
             assert response.status_code == 400, referrer
+            # The API's session writes too, with the token in the header.
+            response = client.post(
+                "/api/v1/users",
+                json={"email": "x@example.org", "name": "X", "role": "tutor"},
+                headers={"X-CSRFToken": token, **headers},
+                **https,
+            )
+            assert response.status_code == 400, referrer
+            assert response.json["error"]["code"] == "csrf"
         assert _counts(app) == before
         # The same request from the site's own page is accepted: the browser sends its Referer.
         response = client.post(
@@ -128,6 +137,13 @@ class TestBehindTLS:
             **https,
         )
         assert response.status_code in (200, 302, 303)
+        response = client.post(
+            "/api/v1/users",
+            json={"email": "x@example.org", "name": "X", "role": "tutor"},
+            headers={"X-CSRFToken": token, "Referer": "https://manabi.example.org/people"},
+            **https,
+        )
+        assert response.status_code == 201
         # ...which it does only if the pages allow it: "no-referrer" would refuse every form.
         policy = client.get("/venues/new", **https).headers["Referrer-Policy"]
         assert policy in ("same-origin", "strict-origin-when-cross-origin", "origin")
