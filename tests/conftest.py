@@ -350,6 +350,14 @@ def book(app, program):
     return book_
 
 
+@pytest.fixture
+def world(app, program, book, make_user, make_token) -> dict:
+    """One open session and a record of each kind: every route's parameters (tests/matrix.py)."""
+    from tests.matrix import build_world
+
+    return build_world(app, program, book, make_user, make_token)
+
+
 def session_count(app) -> int:
     with app.app_context():
         return db.session.query(TutoringSession).count()

@@ -6,45 +6,20 @@ Every registered route must have a row; every row is requested as each kind of p
 from __future__ import annotations
 
 import re
-from datetime import timedelta
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import ROOT, csrf_token
-from tutoring.database import utcnow
-from tutoring.extensions import db, socketio
-
-DOC = ROOT / "docs" / "permissions.md"
-ROLES = ["anonymous", "learner", "other learner", "tutor", "other tutor", "coordinator", "admin"]
-# Those refused first: a request that is allowed may change things the next one relies on.
-ORDER = ["anonymous", "other learner", "other tutor", "learner", "tutor", "coordinator", "admin"]
-NOT_IN_MATRIX = {"static"}
-
-
-def read_matrix() -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
-    """Return the HTTP rows {"GET /path": {role: cell}} and the socket rows of the document."""
-    http, sockets = {}, {}
-    for line in DOC.read_text().splitlines():
-        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if (
-            len(cells) != 1 + len(ROLES)
-            or cells[0] in ("request", "event")
-            or cells[0].startswith("---")
-        ):
-            continue
-        row = dict(zip(ROLES, cells[1:], strict=True))
-        target = http if re.match(r"^(GET|POST|PUT|PATCH|DELETE) /", cells[0]) else sockets
-        target[cells[0]] = row
-    return http, sockets
-
-
-HTTP_ROWS, SOCKET_ROWS = read_matrix()
-
-
-def route_key(method: str, rule: str) -> str:
-    return f"{method} " + re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"<\1>", rule)
+from tests.conftest import csrf_token
+from tests.matrix import (
+    HTTP_ROWS,
+    NOT_IN_MATRIX,
+    ORDER,
+    SOCKET_ROWS,
+    concrete_path,
+    route_key,
+)
+from tutoring.extensions import socketio
 
 
 def test_every_route_has_a_row_and_every_row_a_route(app):
@@ -56,116 +31,6 @@ def test_every_route_has_a_row_and_every_row_a_route(app):
     }
     assert sorted(routes - set(HTTP_ROWS)) == [], "add these routes to docs/permissions.md"
     assert sorted(set(HTTP_ROWS) - routes) == [], "these rows of docs/permissions.md name no route"
-
-
-@pytest.fixture
-def world(app, program, book, make_user, make_token):
-    """One open session and everything the routes' parameters name."""
-    from tutoring.auth import service as auth
-    from tutoring.auth.models import ApiToken
-    from tutoring.people.models import User
-    from tutoring.scheduling import service as scheduling
-    from tutoring.whiteboard import service as whiteboard
-
-    [session_id] = book(utcnow().replace(microsecond=0) - timedelta(minutes=5))
-    admin = make_user("admin")
-    make_token(program.learner)
-    invitee = make_user("learner", password=None, with_email=False)
-    with app.app_context():
-        learner = db.session.get(User, program.learner.id)
-        _, invitation = auth.create_invitation(
-            db.session.get(User, program.coordinator.id), db.session.get(User, invitee.id)
-        )
-        feed = scheduling.calendar_feed(learner).token
-        token_id = db.session.query(ApiToken).filter_by(user_id=learner.id).one().id
-        records = _learner_records(learner, db.session.get(User, program.tutor.id))
-        picture = "A" * 22 + ".png"
-        folder = Path(whiteboard.storage_root()) / str(session_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / picture).write_bytes(b"\x89PNG\r\n\x1a\n")
-        db.session.commit()
-    people = {
-        "learner": program.learner,
-        "other learner": program.other_learner,
-        "tutor": program.tutor,
-        "other tutor": program.other_tutor,
-        "coordinator": program.coordinator,
-        "admin": admin,
-    }
-    values = {
-        "session_id": session_id,
-        "user_id": program.learner.id,
-        "learner_id": program.learner.id,
-        "venue_id": program.venue_id,
-        "token_id": token_id,
-        "provider": "nowhere",
-        "name": picture,
-        **records,
-    }
-    return {"people": people, "values": values, "invitation": invitation, "feed": feed}
-
-
-def _learner_records(learner, tutor) -> dict:
-    """Create one of each record of a learner; return the ids the routes name."""
-    from datetime import date
-
-    from tutoring.notes.models import CaseReview, StudyNote, Visibility
-    from tutoring.records import models as r
-
-    subject = r.ExamSubject(name="数学", kind=list(r.SubjectKind)[0])
-    exam_round = r.ExamRound(year=2026, number=2, exam_on=date(2026, 11, 7))
-    db.session.add_all([subject, exam_round])
-    db.session.flush()
-    items = {
-        "consultations": r.Consultation(learner_id=learner.id, held_on=date(2026, 4, 10)),
-        "goals": r.Goal(learner_id=learner.id, text="高卒認定に合格する"),
-        "plan": r.PlanItem(learner_id=learner.id, subject_id=subject.id),
-        "credits": r.SubjectCredit(
-            learner_id=learner.id, subject_id=subject.id, source=list(r.CreditSource)[0]
-        ),
-        "outcomes": r.Outcome(
-            learner_id=learner.id, kind=list(r.OutcomeKind)[0], occurred_on=date(2026, 10, 1)
-        ),
-        "exams": r.ExamAttempt(learner_id=learner.id, round_id=exam_round.id),
-        "consent": r.GuardianConsent(
-            learner_id=learner.id,
-            given_by="母",
-            given_on=date(2026, 4, 1),
-            method=list(r.ConsentMethod)[0],
-        ),
-        "notes": StudyNote(
-            learner_id=learner.id,
-            author_id=tutor.id,
-            subject="数学",
-            body="一次関数",
-            visibility=Visibility.STAFF,
-        ),
-        "reviews": CaseReview(learner_id=learner.id, held_on=date(2026, 7, 1)),
-    }
-    db.session.add_all(items.values())
-    db.session.flush()
-    return {
-        "subject_id": subject.id,
-        "round_id": exam_round.id,
-        "consent_id": items["consent"].id,
-        "note_id": items["notes"].id,
-        "review_id": items["reviews"].id,
-        "items": {name: item.id for name, item in items.items()},
-    }
-
-
-def concrete_path(template: str, world: dict) -> str:
-    if template.startswith("/invite/"):
-        return f"/invite/{world['invitation']}"
-    if template.startswith("/calendar/"):
-        return f"/calendar/{world['feed']}.ics"
-    # <item_id> names the record kind written before it: /learners/1/goals/<item_id>
-    kind = re.search(r"/([a-z_-]+)/<item_id>", template)
-    values = {
-        **world["values"],
-        "item_id": world["values"]["items"][kind.group(1)] if kind else None,
-    }
-    return re.sub(r"<([^>]+)>", lambda m: str(values[m.group(1)]), template)
 
 
 def outcome(response) -> str:

@@ -13,9 +13,12 @@ from typing import Any
 from flask import Flask, redirect, request, url_for
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter
 
 from tutoring import config as defaults
 from tutoring.extensions import babel, csrf, db, limiter, login_manager, migrate, oauth, socketio
+from tutoring.validation import MAX_ROW_ID
 
 RELAXED_ENVS = ("development", "testing")
 # Every feature's models, imported before migrations or create_all look at the metadata.
@@ -29,6 +32,17 @@ MODEL_MODULES = (
     "tutoring.records.models",
     "tutoring.notes.models",
 )
+
+
+class RowId(IntegerConverter):
+    """`<int:…>` in a route: a whole number up to the largest id a column can hold."""
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        if number > MAX_ROW_ID:
+            # Not ValidationError: Werkzeug would answer 405 where the path has other methods.
+            raise NotFound()
+        return number
 
 
 def create_app(
@@ -54,6 +68,9 @@ def create_app(
     _finish_config(app)
     app.json.ensure_ascii = False  # Japanese stays readable in API answers
     app.json.sort_keys = False
+    # Before any route is added: an id in a path beyond what a column holds is a 404, not
+    # an overflow in the database driver (a 500).
+    app.url_map.converters["int"] = RowId
 
     from tutoring.logs import install as redact_logs
 
@@ -185,8 +202,10 @@ def register_extensions(app: Flask) -> None:
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        # Room JWTs travel in URLs; no page leaks its address to another site.
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        # Room JWTs and invitation tokens travel in URLs: no page leaks its address to another
+        # site. Our own site still gets the Referer, which Flask-WTF requires over HTTPS
+        # (with "no-referrer" every form and API write failed behind TLS).
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Content-Security-Policy", content_security_policy())
         if app.config["HTTPS"]:
             response.headers.setdefault(

@@ -113,7 +113,9 @@ SESSION_ABSOLUTE_HOURS = 12
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the sign-in session
 WTF_CSRF_CHECK_DEFAULT = True
 
-SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+# hide_parameters: a database error's message (logged with its traceback) would otherwise
+# carry the statement's values: names, notes, e-mail addresses.
+SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
 MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
 # Whiteboard pictures (docs/whiteboard.md), kept in instance/whiteboard/<session id>/.

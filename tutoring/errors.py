@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import traceback
+
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
+from tutoring.logs import loggable_url
 from tutoring.validation import ValidationError
 
 CODES = {
@@ -109,7 +112,7 @@ def register_error_handlers(app: Flask) -> None:
         app.logger.warning(
             "database unavailable on %s %s: %s",
             request.method,
-            request.path,
+            loggable_url(request.path),
             type(error.orig).__name__,
         )
         return http_error(ServiceUnavailable())
@@ -118,5 +121,22 @@ def register_error_handlers(app: Flask) -> None:
     def unexpected_error(error: Exception):
         if isinstance(error, HTTPException):
             return http_error(error)
-        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        path = loggable_url(request.path)
+        if isinstance(error, DBAPIError):
+            from tutoring.extensions import db
+
+            db.session.rollback()  # the error page and after-request hooks may still query
+            # The database's own message quotes values (PostgreSQL: "Key (email)=(…) already
+            # exists"): log where it happened and the kind of error, not the message.
+            stack = "".join(traceback.format_tb(error.__traceback__))
+            app.logger.error(
+                "unhandled error on %s %s: %s (%s)\n%s",
+                request.method,
+                path,
+                type(error).__name__,
+                type(error.orig).__name__,
+                stack,
+            )
+        else:
+            app.logger.exception("unhandled error on %s %s", request.method, path)
         return http_error(InternalServerError())

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+# The largest id an Integer column holds on every database (PostgreSQL's int4).
+MAX_ROW_ID = 2**31 - 1
+
 
 class ValidationError(Exception):
     """Bad input for one field; nothing was stored.

@@ -13,7 +13,7 @@ from tutoring.i18n import to_local
 from tutoring.people.models import Role, User
 from tutoring.scheduling import schema, service
 from tutoring.scheduling.models import TutoringSession, Venue
-from tutoring.validation import ValidationError
+from tutoring.validation import MAX_ROW_ID, ValidationError
 
 
 def session_json(session: TutoringSession) -> dict:
@@ -167,7 +167,9 @@ def set_tutors(learner_id: int):
     if (
         not isinstance(ids, list)
         or len(ids) > 20
-        or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
+        or not all(
+            isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ROW_ID for i in ids
+        )
     ):
         raise ValidationError("tutor_ids", _l("Give a list of tutor ids."))
     tutors = [db.session.get(User, i) for i in dict.fromkeys(ids)]
