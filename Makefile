@@ -9,7 +9,7 @@ FLASK := $(BIN)/flask --app wsgi
 POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 CATALOGUES := $(wildcard tutoring/translations/*/LC_MESSAGES/messages.po)
 
-.PHONY: run test test-js test-sqlite test-postgres lint format install assets translations extract db bench clean
+.PHONY: run serve-prod test test-js test-sqlite test-postgres lint format install assets translations extract db bench clean
 
 run: install assets translations
 	TUTORING_ENV=development $(FLASK) db upgrade
@@ -17,6 +17,17 @@ run: install assets translations
 	# The demo accounts sign in with their password alone; production requires two-step
 	# sign-in for coordinators and admins (TUTORING_TWO_FACTOR_REQUIRED_ROLES).
 	TUTORING_ENV=development TUTORING_TWO_FACTOR_REQUIRED_ROLES='[]' $(FLASK) run --host $(HOST) --port $(PORT)
+
+# Production: migrations, then WORKERS gunicorn processes (default one per core) on ports
+# PROD_PORT, PROD_PORT+1, … for nginx (deploy/nginx.conf). Needs TUTORING_SECRET_KEY, the data
+# keys, TUTORING_DATABASE_URL (PostgreSQL) and, for more than one process, TUTORING_REDIS_URL.
+PROD_PORT ?= 8001
+serve-prod: install $(VENV)/.installed-prod assets translations
+	$(FLASK) serve-prod --host $(HOST) --port $(PROD_PORT) $(if $(WORKERS),--workers $(WORKERS))
+
+$(VENV)/.installed-prod: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev,prod]'
+	touch $@
 
 test: install assets translations lint test-js test-sqlite test-postgres
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import importlib
 import os
 import secrets
@@ -81,6 +82,10 @@ def _finish_config(app: Flask) -> None:
         "sqlite:///" + os.path.join(app.instance_path, "manabi.sqlite3")
     )
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config["REDIS_CHANNEL"] = app.config.get("REDIS_CHANNEL") or redis_channel(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config["REDIS_CHANNEL"])
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
     if app.config["HTTPS"]:
@@ -97,6 +102,15 @@ def _finish_config(app: Flask) -> None:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
+
+
+def redis_channel(database_url: str) -> str:
+    """Return the Redis channel of the deployment whose database is database_url."""
+    from sqlalchemy.engine import make_url
+
+    # Without the password, so rotating it does not split the processes of one deployment.
+    identity = make_url(database_url).set(password=None).render_as_string(hide_password=False)
+    return "manabi-" + hashlib.sha256(identity.encode()).hexdigest()[:12]
 
 
 def _check_integrations(app: Flask) -> None:
@@ -153,6 +167,7 @@ def register_extensions(app: Flask) -> None:
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config.get("REDIS_URL"),
+        channel=app.config["REDIS_CHANNEL"],
         # None: only this site's own origin may open a socket.
         cors_allowed_origins=app.config.get("SOCKETIO_ORIGINS"),
         # One client's events are handled in order: stroke order matters.
