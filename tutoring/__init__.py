@@ -108,8 +108,9 @@ def redis_channel(database_url: str) -> str:
     """Return the Redis channel of the deployment whose database is database_url."""
     from sqlalchemy.engine import make_url
 
-    # Without the password, so rotating it does not split the processes of one deployment.
-    identity = make_url(database_url).set(password=None).render_as_string(hide_password=False)
+    url = make_url(database_url)
+    # Without the password or driver, so rotating either does not split one deployment's processes.
+    identity = f"{url.get_backend_name()}://{url.username}@{url.host}:{url.port}/{url.database}"
     return "manabi-" + hashlib.sha256(identity.encode()).hexdigest()[:12]
 
 

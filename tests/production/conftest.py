@@ -32,7 +32,7 @@ from tests.conftest import (
     redis_available,
     service_missing,
 )
-from tests.whiteboard.conftest import quick_websocket_close  # noqa: F401  (autouse)
+from tests.whiteboard.conftest import open_session, quick_websocket_close  # noqa: F401
 
 # The server that holds the databases these tests create (and drop); TUTORING_TEST_DATABASE_URL
 # names it when set, so the SQLite pass and the PostgreSQL pass use the same server.
