@@ -6,18 +6,15 @@ applies the database migrations, then starts one gunicorn per process on consecu
 needs every request of a client to reach the same process, which one gunicorn with several
 workers cannot promise: the proxy in front chooses the process per client (nginx `ip_hash`,
 deploy/nginx.conf) and the Redis message queue joins the rooms across processes.
-The launcher restarts a process that dies and stops them all on SIGTERM or SIGINT.
+tutoring/supervisor.py then restarts a process that dies and stops them all on SIGTERM or SIGINT.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import signal
-import subprocess
 import sys
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKER_CLASS = "geventwebsocket.gunicorn.workers.GeventWebSocketWorker"
 # Seconds a process gets to finish its requests and close its sockets after SIGTERM.
 GRACEFUL_SECONDS = 10
-# A process that exits sooner than this after its start counts as failing to start.
-START_SECONDS = 10
-START_FAILURES_ALLOWED = 3
 
 
 class SettingsError(click.ClickException):
@@ -98,92 +92,6 @@ def server_environment(environ: Mapping[str, str]) -> dict[str, str]:
     return {**environ, "TUTORING_SOCKETIO_ASYNC_MODE": "gevent", "PYTHONUNBUFFERED": "1"}
 
 
-@dataclass
-class Process:
-    """One gunicorn (master and its one worker) on one port."""
-
-    port: int
-    command: list[str]
-    popen: subprocess.Popen | None = None
-    started_at: float = 0.0
-    quick_failures: int = 0
-
-    def start(self, env: Mapping[str, str]) -> None:
-        self.popen = subprocess.Popen(self.command, cwd=ROOT, env=dict(env))  # noqa: S603
-        self.started_at = time.monotonic()
-
-
-@dataclass
-class Launcher:
-    """Starts the server processes, restarts one that dies, stops all on a signal."""
-
-    host: str
-    first_port: int
-    workers: int
-    env: Mapping[str, str]
-    echo: Any = click.echo
-    processes: list[Process] = field(default_factory=list)
-    stopping: bool = False
-
-    def run(self) -> int:
-        """Serve until SIGTERM or SIGINT; return the exit status."""
-        for signal_number in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signal_number, self._stop_requested)
-        self.processes = [
-            Process(port, gunicorn_command(self.host, port))
-            for port in range(self.first_port, self.first_port + self.workers)
-        ]
-        for process in self.processes:
-            process.start(self.env)
-        self.echo(
-            f"serving on {', '.join(f'{self.host}:{p.port}' for p in self.processes)} "
-            f"({self.workers} process{'es' if self.workers > 1 else ''}, gevent-websocket)"
-        )
-        status = 0
-        while not self.stopping:
-            for process in self.processes:
-                if self.stopping:
-                    break
-                code = process.popen.poll() if process.popen else None
-                if code is None:
-                    continue
-                if time.monotonic() - process.started_at < START_SECONDS:
-                    process.quick_failures += 1
-                else:
-                    process.quick_failures = 0
-                if process.quick_failures >= START_FAILURES_ALLOWED:
-                    self.echo(
-                        f"the process on port {process.port} exited {code} "
-                        f"{START_FAILURES_ALLOWED} times right after starting; stopping",
-                        err=True,
-                    )
-                    self.stopping = True
-                    status = 1
-                    break
-                self.echo(f"the process on port {process.port} exited {code}; restarting it")
-                process.start(self.env)
-            time.sleep(0.5)
-        self._stop_all()
-        self.echo("stopped")
-        return status
-
-    def _stop_requested(self, signal_number, frame) -> None:
-        self.stopping = True
-
-    def _stop_all(self) -> None:
-        """Stop every process gracefully (SIGTERM), killing what is left after the grace."""
-        running = [p.popen for p in self.processes if p.popen and p.popen.poll() is None]
-        for popen in running:
-            popen.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + GRACEFUL_SECONDS + 5
-        for popen in running:
-            try:
-                popen.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                popen.kill()
-                popen.wait(5)
-
-
 def upgrade_database() -> None:
     """Apply the migrations (the app context is the command's)."""
     from flask_migrate import upgrade
@@ -225,5 +133,19 @@ def serve_prod(host: str, port: int, workers: int | None) -> None:
         ) from None
     click.echo("applying database migrations")
     upgrade_database()
-    launcher = Launcher(host, port, workers, server_environment(os.environ))
-    sys.exit(launcher.run())
+    # The supervisor needs none of the app: replace this process (same pid, for systemd and
+    # signals) by a bare interpreter running tutoring/supervisor.py, ~10 MiB instead of ~150.
+    spec = {
+        "host": host,
+        "commands": {str(port + n): gunicorn_command(host, port + n) for n in range(workers)},
+        "cwd": str(ROOT),
+    }
+    sys.stdout.flush()
+    sys.stderr.flush()
+    supervisor = str(Path(__file__).with_name("supervisor.py"))
+    os.execve(  # noqa: S606
+        sys.executable,
+        # -P: tutoring/ is not put on sys.path, so none of its modules shadows the stdlib's.
+        [sys.executable, "-P", supervisor, json.dumps(spec)],
+        server_environment(os.environ),
+    )
