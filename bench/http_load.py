@@ -32,6 +32,7 @@ import random
 import re
 import resource
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -97,7 +98,7 @@ def prepare(args: argparse.Namespace) -> None:
 
     if args.database.startswith("postgresql"):
         ensure_postgres_database(args.database)
-    folder = tempfile.mkdtemp(prefix="http-load-")
+    folder = tempfile.mkdtemp(prefix="http-load-")  # the app's instance folder, removed below
     app = create_app(
         {"ENV": "development", "SECRET_KEY": "bench", "DATABASE_URL": args.database},
         instance_path=folder,
@@ -121,6 +122,7 @@ def prepare(args: argparse.Namespace) -> None:
         f"prepared {args.database} with {args.generator} in {time.perf_counter() - started:.0f} s: "
         + ", ".join(f"{value} {key}" for key, value in made.items())
     )
+    shutil.rmtree(folder, ignore_errors=True)
     print(f"sign in as {COORDINATOR} / {PASSWORD}")
 
 
@@ -384,6 +386,7 @@ def run(args: argparse.Namespace) -> None:
     finally:
         if server:
             server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def main() -> None:
