@@ -85,7 +85,12 @@ def _finish_config(app: Flask) -> None:
     app.config["REDIS_CHANNEL"] = app.config.get("REDIS_CHANNEL") or redis_channel(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
-    app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config["REDIS_CHANNEL"])
+    if str(app.config["RATELIMIT_STORAGE_URI"]).startswith("redis"):
+        # Through the storage's options rather than RATELIMIT_KEY_PREFIX, which the shared
+        # limiter would keep from the first app of a process (tests make many).
+        options = dict(app.config.get("RATELIMIT_STORAGE_OPTIONS") or {})
+        options.setdefault("key_prefix", app.config["REDIS_CHANNEL"])
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = options
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
     if app.config["HTTPS"]:

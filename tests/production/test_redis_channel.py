@@ -51,14 +51,15 @@ def test_the_default_channel_follows_the_database():
 
 
 @pytest.mark.parametrize("channel", [None, "tama-city"])
-def test_rate_limit_keys_use_the_channel(tmp_path, channel):
+def test_the_channel_is_set_for_every_app(tmp_path, channel):
     config = {
         "TESTING": True,
         "SECRET_KEY": "k",
         "DATABASE_URL": "postgresql+psycopg://manabi@db/tama",
         "REDIS_CHANNEL": channel,
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
     }
     app = create_app(config, instance_path=str(tmp_path))
     expected = channel or redis_channel("postgresql+psycopg://manabi@db/tama")
     assert app.config["REDIS_CHANNEL"] == expected
-    assert app.config["RATELIMIT_KEY_PREFIX"] == expected
+    assert app.config["RATELIMIT_STORAGE_OPTIONS"]["key_prefix"] == expected
