@@ -22,12 +22,8 @@ run: install assets translations
 # PROD_PORT, PROD_PORT+1, … for nginx (deploy/nginx.conf). Needs TUTORING_SECRET_KEY, the data
 # keys, TUTORING_DATABASE_URL (PostgreSQL) and, for more than one process, TUTORING_REDIS_URL.
 PROD_PORT ?= 8001
-serve-prod: install $(VENV)/.installed-prod assets translations
+serve-prod: install assets translations
 	$(FLASK) serve-prod --host $(HOST) --port $(PROD_PORT) $(if $(WORKERS),--workers $(WORKERS))
-
-$(VENV)/.installed-prod: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[dev,prod]'
-	touch $@
 
 test: install assets translations lint test-js test-sqlite test-postgres
 
@@ -57,7 +53,8 @@ install: $(VENV)/.installed node_modules/.installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	# prod too: the tests start the production server (tests/production).
+	$(BIN)/pip install --quiet -e '.[dev,prod]'
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
