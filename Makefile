@@ -35,10 +35,12 @@ test-sqlite:
 	$(BIN)/pytest
 
 # The PostgreSQL pass leaves out what does not touch the database differently: Chromium
-# journeys and the route-by-route permission matrix (both run in the SQLite pass).
+# journeys and the route-by-route permission matrix (both run in the SQLite pass), and the
+# production server's tests, which use PostgreSQL databases of their own in either pass.
 test-postgres:
 	TUTORING_TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest \
-		--ignore=tests/browser --ignore=tests/attendance/test_browser.py --ignore=tests/test_permissions.py
+		--ignore=tests/browser --ignore=tests/attendance/test_browser.py --ignore=tests/test_permissions.py \
+		--ignore=tests/production
 
 lint: install
 	$(BIN)/ruff check .
