@@ -9,7 +9,7 @@ FLASK := $(BIN)/flask --app wsgi
 POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 CATALOGUES := $(wildcard tutoring/translations/*/LC_MESSAGES/messages.po)
 
-.PHONY: run test test-js test-sqlite test-postgres lint format install assets translations extract db bench clean
+.PHONY: run serve-prod test test-js test-sqlite test-postgres lint format install assets translations extract db bench clean
 
 run: install assets translations
 	TUTORING_ENV=development $(FLASK) db upgrade
@@ -17,6 +17,13 @@ run: install assets translations
 	# The demo accounts sign in with their password alone; production requires two-step
 	# sign-in for coordinators and admins (TUTORING_TWO_FACTOR_REQUIRED_ROLES).
 	TUTORING_ENV=development TUTORING_TWO_FACTOR_REQUIRED_ROLES='[]' $(FLASK) run --host $(HOST) --port $(PORT)
+
+# Production: migrations, then WORKERS gunicorn processes (default one per core) on ports
+# PROD_PORT, PROD_PORT+1, … for nginx (deploy/nginx.conf). Needs TUTORING_SECRET_KEY, the data
+# keys, TUTORING_DATABASE_URL (PostgreSQL) and, for more than one process, TUTORING_REDIS_URL.
+PROD_PORT ?= 8001
+serve-prod: install assets translations
+	$(FLASK) serve-prod --host $(HOST) --port $(PROD_PORT) $(if $(WORKERS),--workers $(WORKERS))
 
 test: install assets translations lint test-js test-sqlite test-postgres
 
@@ -28,10 +35,12 @@ test-sqlite:
 	$(BIN)/pytest
 
 # The PostgreSQL pass leaves out what does not touch the database differently: Chromium
-# journeys and the route-by-route permission matrix (both run in the SQLite pass).
+# journeys and the route-by-route permission matrix (both run in the SQLite pass), and the
+# production server's tests, which use PostgreSQL databases of their own in either pass.
 test-postgres:
 	TUTORING_TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest \
-		--ignore=tests/browser --ignore=tests/attendance/test_browser.py --ignore=tests/test_permissions.py
+		--ignore=tests/browser --ignore=tests/attendance/test_browser.py --ignore=tests/test_permissions.py \
+		--ignore=tests/production
 
 lint: install
 	$(BIN)/ruff check .
@@ -46,7 +55,8 @@ install: $(VENV)/.installed node_modules/.installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	# prod too: the tests start the production server (tests/production).
+	$(BIN)/pip install --quiet -e '.[dev,prod]'
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

@@ -85,6 +85,12 @@ MODES = {
         + " --worker-class gevent wsgi:app",
         "gevent",
     ),
+    # The production command (`make serve-prod`): --workers gunicorn processes on consecutive
+    # ports, rooms spread so that the two people of a room are on different processes.
+    "prod": (
+        "{python} -m flask --app wsgi serve-prod --workers {workers} --port {port}",
+        "gevent",
+    ),
     "eventlet": (
         '{python} -c "import eventlet; eventlet.monkey_patch(); '
         "from wsgi import app, socketio; "
@@ -115,6 +121,14 @@ class RoomSeat:
     session_id: int
     tutor_token: str
     learner_token: str
+
+
+# What an operator sets for serve-prod (a throwaway data key: the bench stores no notes).
+PRODUCTION_ENV = {
+    "TUTORING_ENV": "production",
+    "TUTORING_DATA_KEYS__bench": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+    "TUTORING_DATA_KEY_CURRENT": "bench",
+}
 
 
 def server_env(database_url: str, async_mode: str, redis: bool, extra: dict) -> dict:
@@ -287,22 +301,44 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
 
 
-def peak_rss_mib(pid: int) -> float:
+def peak_rss_mib(pid: int, field: str = "VmHWM") -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
     return 0.0
 
 
+def free_ports(count: int) -> int:
+    """Return a port p with p … p+count-1 free now."""
+    for _ in range(50):
+        first = free_port()
+        probes = []
+        try:
+            for port in range(first, first + count):
+                probe = socket.socket()
+                probes.append(probe)
+                probe.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for probe in probes:
+                probe.close()
+    raise RuntimeError("no consecutive free ports")
+
+
 class Server:
     """The app served by a subprocess on core(s) `cores`, stopped with its process group."""
 
-    def __init__(self, command: str, env: dict, cores: str, log: Path, nice: int = 0) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+    def __init__(
+        self, command: str, env: dict, cores: str, log: Path, nice: int = 0, processes: int = 1
+    ) -> None:
+        self.port = free_ports(processes)
+        self.urls = [f"http://127.0.0.1:{self.port + n}" for n in range(processes)]
+        self.url = self.urls[0]
         words = shlex.split(command.format(python=sys.executable, bin=BIN, port=self.port))
         self.log_path = log
         self.log = log.open("wb")
@@ -317,16 +353,19 @@ class Server:
 
     def wait_healthy(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        waiting = list(self.urls)
+        while waiting and time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.tail()}")
             try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as answer:  # noqa: S310 (our http://127.0.0.1)
+                with urllib.request.urlopen(waiting[0] + "/healthz", timeout=2) as answer:  # noqa: S310 (our http://127.0.0.1)
                     if answer.status == 200:
-                        return
+                        waiting.pop(0)
+                        continue
             except OSError:
                 time.sleep(0.1)
-        raise RuntimeError(f"server not healthy after {timeout}s: {self.tail()}")
+        if waiting:
+            raise RuntimeError(f"server not healthy after {timeout}s: {self.tail()}")
 
     def tail(self) -> str:
         self.log.flush()
@@ -341,6 +380,10 @@ class Server:
     def peak_rss(self) -> float:
         """The largest VmHWM in the tree (the worker; gunicorn's master stays small)."""
         return max((peak_rss_mib(pid) for pid in self.pids()), default=0.0)
+
+    def total_rss(self, field: str = "VmHWM") -> float:
+        """The sum over the tree (launcher, gunicorn masters and workers)."""
+        return sum(peak_rss_mib(pid, field) for pid in self.pids())
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -427,11 +470,13 @@ class Room:
             client.on("disconnect", self.on_disconnect, namespace=NAMESPACE)
         self.drawer.on("*", self.on_unexpected, namespace=NAMESPACE)
 
-    async def connect(self, url: str) -> None:
-        for client, token in (
-            (self.drawer, self.seat.tutor_token),
-            (self.viewer, self.seat.learner_token),
+    async def connect(self, urls: list[str]) -> None:
+        # With several processes, the two people of a room are on different ones: every
+        # message crosses Redis (the worst case for a proxy that hashes client addresses).
+        for offset, (client, token) in enumerate(
+            ((self.drawer, self.seat.tutor_token), (self.viewer, self.seat.learner_token))
         ):
+            url = urls[(self.index + offset) % len(urls)]
             await client.connect(
                 url,
                 namespaces=[NAMESPACE],
@@ -706,7 +751,7 @@ def print_profile(path: Path, top: int = 25) -> None:
 
 
 async def run_load(
-    url: str,
+    urls: list[str],
     seats: list[RoomSeat],
     options: argparse.Namespace,
     probe: CpuProbe,
@@ -719,7 +764,7 @@ async def run_load(
 
     async def connect(room: Room) -> None:
         async with gate:
-            await room.connect(url)
+            await room.connect(urls)
 
     started = time.monotonic()
     await asyncio.gather(*(connect(room) for room in rooms))
@@ -751,6 +796,7 @@ async def run_load(
     while time.monotonic() < drain_deadline and any(room.outstanding() for room in rooms):
         await asyncio.sleep(0.05)
     peak = probe.server.peak_rss()
+    total = probe.server.total_rss()
     try:
         await asyncio.wait_for(asyncio.gather(*(room.close() for room in rooms)), 15)
     except TimeoutError:
@@ -768,6 +814,7 @@ async def run_load(
         "connect_s": connect_seconds,
         "cpu": {key: after[key] - before[key] for key in after},
         "peak_rss": peak,
+        "total_rss": total,
         "live_lost": sum(len(r.pending_live) for r in rooms),
         "strokes_unacked": sum(len(r.pending_ack) for r in rooms),
         "strokes_lost": sum(len(r.pending_receipt) for r in rooms),
@@ -803,6 +850,8 @@ def summarise(result: dict) -> dict:
         "db_cpu_pct": 100 * cpu["database"] / seconds,
         "redis_us_per_msg": 1e6 * cpu["redis"] / max(1, s.win_sent_messages),
         "rss": result["peak_rss"],
+        "rss_total": result["total_rss"],
+        "rss_idle": result["idle_rss"],
         "client_cpu_pct": 100 * cpu["client"] / seconds,
         # Everything else the machine ran in the window (other people's tests, PostgreSQL,
         # Redis, the kernel): a row with a large figure here was measured on a busy machine.
@@ -835,6 +884,8 @@ COLUMNS = [
     ("us_per_point", "µs CPU/point", "{:.0f}"),
     ("us_per_msg", "µs CPU/msg in", "{:.0f}"),
     ("rss", "server RSS MiB", "{:.0f}"),
+    ("rss_total", "all processes RSS MiB", "{:.0f}"),
+    ("rss_idle", "idle RSS MiB", "{:.0f}"),
     ("client_cpu_pct", "client CPU %", "{:.0f}"),
     ("lag_p99", "send lag p99 ms", "{:.1f}"),
     ("others_pct", "others CPU %", "{:.0f}"),
@@ -872,13 +923,15 @@ def spread(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def redis_subscribers() -> str:
+def redis_subscribers(database_url: str) -> str:
     """Tell who else listens on Flask-SocketIO's channel (pub/sub ignores the db number)."""
     try:
         import redis
 
         client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-        return str(client.pubsub_numsub("flask-socketio"))
+        from tutoring import redis_channel
+
+        return str(client.pubsub_numsub(redis_channel(database_url)))
     except Exception as error:  # only informative
         return f"unknown ({error})"
 
@@ -893,12 +946,16 @@ def measure(args, database, seats, command, async_mode, extra, cores) -> dict:
     env = server_env(database.url, async_mode, args.redis, extra)
     tag = f"{n}-{time.monotonic_ns()}"
     log = database.folder / f"server-{tag}.log"
-    server = Server(command, env, args.server_cores, log, nice=args.nice)
+    processes = args.workers if args.mode == "prod" else 1
+    server = Server(command, env, args.server_cores, log, nice=args.nice, processes=processes)
     profile = database.folder / f"profile-{tag}.txt" if args.profile else None
     try:
         server.wait_healthy()
         probe = CpuProbe(server, database, cores)
-        result = asyncio.run(run_load(server.url, seats, args, probe, profile))
+        time.sleep(1.0)
+        idle = server.total_rss("VmRSS")  # started, nobody connected yet
+        result = asyncio.run(run_load(server.urls, seats, args, probe, profile))
+        result["idle_rss"] = idle
     finally:
         server.stop()
     row = summarise(result)
@@ -963,6 +1020,12 @@ def main() -> None:
         command, async_mode = args.server_cmd, args.async_mode or "threading"
     command = command.replace("{workers}", str(args.workers))
     extra = dict(item.split("=", 1) for item in args.env)
+    if args.mode == "prod":
+        if args.database != "postgres":
+            parser.error("--mode prod serves PostgreSQL only: add --database postgres")
+        if args.workers > 1 and not args.redis:
+            args.redis = True  # serve-prod refuses several processes without Redis
+        extra = {**PRODUCTION_ENV, **extra}
     cores = {int(core) for core in args.server_cores.split(",")}
     if args.gc_freeze:
         if "gunicorn" not in command:
@@ -987,7 +1050,7 @@ def main() -> None:
         )
         print(f"server: {command}")
         if args.redis:
-            print(f"subscribers of flask-socketio before the run: {redis_subscribers()}")
+            print(f"subscribers of the channel before the run: {redis_subscribers(database.url)}")
         rows = []
         for n in counts:
             for run in range(args.repeat):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import importlib
 import os
 import secrets
@@ -98,6 +99,15 @@ def _finish_config(app: Flask) -> None:
         "sqlite:///" + os.path.join(app.instance_path, "manabi.sqlite3")
     )
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config["REDIS_CHANNEL"] = app.config.get("REDIS_CHANNEL") or redis_channel(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    if str(app.config["RATELIMIT_STORAGE_URI"]).startswith("redis"):
+        # Through the storage's options rather than RATELIMIT_KEY_PREFIX, which the shared
+        # limiter would keep from the first app of a process (tests make many).
+        options = dict(app.config.get("RATELIMIT_STORAGE_OPTIONS") or {})
+        options.setdefault("key_prefix", app.config["REDIS_CHANNEL"])
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = options
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
     if app.config["HTTPS"]:
@@ -114,6 +124,16 @@ def _finish_config(app: Flask) -> None:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
+
+
+def redis_channel(database_url: str) -> str:
+    """Return the Redis channel of the deployment whose database is database_url."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    # Without the password or driver, so rotating either does not split one deployment's processes.
+    identity = f"{url.get_backend_name()}://{url.username}@{url.host}:{url.port}/{url.database}"
+    return "manabi-" + hashlib.sha256(identity.encode()).hexdigest()[:12]
 
 
 def _check_integrations(app: Flask) -> None:
@@ -170,6 +190,7 @@ def register_extensions(app: Flask) -> None:
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config.get("REDIS_URL"),
+        channel=app.config["REDIS_CHANNEL"],
         # None: only this site's own origin may open a socket.
         cors_allowed_origins=app.config.get("SOCKETIO_ORIGINS"),
         # One client's events are handled in order: stroke order matters.

@@ -126,8 +126,10 @@ def register(app: Flask) -> None:
         )
 
     from tutoring.attendance.cli import attendance
+    from tutoring.production import serve_prod
 
     app.cli.add_command(attendance)
+    app.cli.add_command(serve_prod)
 
     @app.cli.command("demo")
     @click.option("--if-empty", is_flag=True, help="Load only into a database without accounts.")

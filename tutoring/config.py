@@ -9,6 +9,11 @@ SECRET_KEY: str | None = None
 # Unset means SQLite in the instance folder (see create_app).
 DATABASE_URL: str | None = None
 REDIS_URL: str | None = None
+# Prefix of everything this deployment keeps in Redis: the Socket.IO message queue's pub/sub
+# channel and the rate-limit keys. Unset: derived from DATABASE_URL (without its password), so
+# two programs (or staging and production) sharing one Redis never see each other's rooms,
+# whatever its database number; every process of one deployment derives the same.
+REDIS_CHANNEL: str | None = None
 
 TIMEZONE = "Asia/Tokyo"
 LANGUAGES = ("ja", "en")

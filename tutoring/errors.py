@@ -106,9 +106,14 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError):
         # The database does not answer (restarting, network): a temporary 503, nothing half done.
-        from tutoring.extensions import db
+        from flask import g
+
+        from tutoring.extensions import db, login_manager
 
         db.session.rollback()
+        # The signed-in user came from the database that failed, and the rollback expired it:
+        # answering (the language, the page's menu) would load it again and fail with a 500.
+        g._login_user = login_manager.anonymous_user()
         app.logger.warning(
             "database unavailable on %s %s: %s",
             request.method,
