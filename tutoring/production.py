@@ -21,7 +21,8 @@ from typing import Any
 import click
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKER_CLASS = "geventwebsocket.gunicorn.workers.GeventWebSocketWorker"
+# gevent-websocket's worker, logging requests to gunicorn's access log (see the module).
+WORKER_CLASS = "tutoring.gunicorn_worker.Worker"
 # Seconds a process gets to finish its requests and close its sockets after SIGTERM.
 GRACEFUL_SECONDS = 10
 

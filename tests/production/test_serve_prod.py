@@ -7,6 +7,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 import socketio
@@ -18,6 +20,14 @@ from tests.whiteboard.conftest import NAMESPACE, BoardClient, stroke_payload
 from tutoring.production import settings_problems
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+
+def get_status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (local)
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
 
 
 def port_open(url: str) -> bool:
@@ -50,9 +60,7 @@ def test_two_processes_share_a_room_and_stop_cleanly_on_sigterm(production):
     assert revision in heads
 
     # The access log goes through the app's redaction: no invitation token, no query string.
-    import urllib.request
-
-    urllib.request.urlopen(first + "/invite/secret-invite-token?name=Hanako", timeout=5).close()
+    assert get_status(first + "/invite/secret-invite-token?name=Hanako") == 404
 
     # The learner connects as a browser does: long-polling first, then the websocket upgrade.
     learner = socketio.Client(reconnection=False)
