@@ -14,6 +14,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from tutoring.partners import labels
@@ -70,9 +71,9 @@ class DecisionForm(FlaskForm):
     action = RadioField(
         _l("Decision"),
         choices=[
-            ("accept", _l("Accept: make the learner's record")),
-            ("ask", _l("Ask the school or agency for more")),
-            ("decline", _l("Decline")),
+            SelectChoice("accept", _l("Accept: make the learner's record")),
+            SelectChoice("ask", _l("Ask the school or agency for more")),
+            SelectChoice("decline", _l("Decline")),
         ],
         validators=[InputRequired()],
     )
