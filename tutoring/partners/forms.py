@@ -88,7 +88,7 @@ class OutreachForm(FlaskForm):
     contacted_on = DateField(_l("Date"), validators=[InputRequired()])
     way = RadioField(_l("Way"), choices=choices(labels.WAYS), validators=[InputRequired()])
     who = StringField(_l("Who"), validators=[DataRequired(), Length(max=100)])
-    outcome = TextAreaField(_l("Outcome"), validators=[Length(max=2000)])
+    outcome = TextAreaField(_l("Result"), validators=[Length(max=2000)])
 
 
 class PlanForm(FlaskForm):
