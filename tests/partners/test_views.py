@@ -78,6 +78,8 @@ def test_liaison_sees_only_their_organisation_on_every_page_api_and_export(
     assert "青木 翔" in exported
     assert "森 結" not in exported
     assert exported.startswith("\ufeff")
+    header = next(csv.reader(io.StringIO(exported.removeprefix("\ufeff"))))
+    assert header[:4] == ["つなぎ", "生徒", "送信日", "状態"]
 
 
 def test_only_consented_fields_reach_the_liaison_and_withdrawal_closes_at_once(

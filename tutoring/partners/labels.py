@@ -59,7 +59,7 @@ def export_words() -> dict[str, str]:
     return {
         "id": str(_l("Referral")),
         "student": str(_l("Student")),
-        "submitted": str(_l("Submitted on")),
+        "submitted_on": str(_l("Submitted on")),
         "status": str(_l("Status")),
         "attendance_rate": str(_l("Attendance rate")),
         "back_at_school": str(_l("Back at school")),

@@ -712,7 +712,7 @@ def export_lines(actor: User, words: dict[str, str]) -> Iterator[str]:
         [
             words["id"],
             words["student"],
-            words["submitted"],
+            words["submitted_on"],
             words["status"],
             words["attendance_rate"],
             words["back_at_school"],
