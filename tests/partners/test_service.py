@@ -299,3 +299,44 @@ def test_council_lists_referrals_of_schools_with_changes_since(app, program, par
         )
         assert all(r.changes == [] for r in later)
         assert service.council(coordinator, date.today(), (OrganisationKind.OTHER,)) == []
+
+
+def test_erasing_the_learner_erases_the_referral_story_and_closes_the_view(
+    app, program, partners, submit, make_user
+):
+    from tutoring.partners import service
+    from tutoring.partners.models import OutreachWay, Referral, SharingConsent
+    from tutoring.people.models import User
+    from tutoring.records import privacy
+
+    referral_id, learner_id = accepted(
+        app, program, partners, submit, birth_year=date.today().year - 20
+    )
+    admin_account = make_user("admin")
+    with app.app_context():
+        coordinator, liaison = users(program.coordinator, partners.liaison)
+        admin = db.session.get(User, admin_account.id)
+        referral = get(Referral, referral_id)
+        service.record_sharing(
+            coordinator, referral, fields=["exam_progress"], learner_agreed_on=date.today()
+        )
+        service.record_outreach(
+            coordinator,
+            referral,
+            contacted_on=date.today(),
+            way=OutreachWay.PHONE,
+            who="佐藤",
+            outcome="母親と話せた",
+        )
+        db.session.commit()
+        exported = privacy.export_learner(admin, referral.learner)["partners"]
+        assert exported["referrals"][0]["situation"].startswith("5月から")
+        assert exported["outreach"][0]["outcome"] == "母親と話せた"
+        pseudonym = privacy.erase_learner(admin, referral.learner, confirmation="青木 翔")
+        db.session.commit()
+        referral = get(Referral, referral_id)
+        assert referral.student_name == pseudonym
+        assert referral.situation == "" and referral.contact_route == ""
+        assert service.outreach_of(referral.learner)[0].outcome == ""
+        assert db.session.query(SharingConsent).count() == 0
+        assert service.shared_view(liaison, referral) is None

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload
 
 from tutoring.attendance import review as attendance_review
@@ -738,3 +738,79 @@ def export_lines(actor: User, words: dict[str, str]) -> Iterator[str]:
                 view.exam_remaining if "exam_progress" in shared else "",
             ]
         )
+
+
+# A learner's export and erasure (called by tutoring/records/privacy.py)
+
+
+def learner_data(learner: User) -> dict[str, Any]:
+    """Return what partners hold about the learner, for the admin's export."""
+    referrals = db.session.scalars(select(Referral).where(Referral.learner_id == learner.id))
+    return {
+        "referrals": [
+            {
+                "id": r.id,
+                "organisation": r.organisation.name,
+                "student_name": r.student_name,
+                "school_year": r.school_year,
+                "situation": r.situation,
+                "tried": r.tried,
+                "contact_route": r.contact_route,
+                "guardian_consent": r.guardian_consent.value,
+                "status": r.status.value,
+                "submitted_at": r.submitted_at.isoformat(),
+                "history": [
+                    {"status": e.status.value, "message": e.message, "at": e.at.isoformat()}
+                    for e in history(r)
+                ],
+                "sharing": [
+                    {
+                        "fields": c.fields,
+                        "learner_agreed_on": c.learner_agreed_on.isoformat(),
+                        "guardian_name": c.guardian_name,
+                        "guardian_agreed_on": c.guardian_agreed_on.isoformat()
+                        if c.guardian_agreed_on
+                        else None,
+                        "withdrawn_at": c.withdrawn_at.isoformat() if c.withdrawn_at else None,
+                    }
+                    for c in sharing_history(r)
+                ],
+            }
+            for r in referrals
+        ],
+        "outreach": [
+            {
+                "contacted_on": c.contacted_on.isoformat(),
+                "way": c.way.value,
+                "who": c.who,
+                "outcome": c.outcome,
+            }
+            for c in outreach_of(learner)
+        ],
+        "referrals_out": [
+            {"agency": o.agency, "referred_on": o.referred_on.isoformat(), "reason": o.reason}
+            for o in referrals_out(learner)
+        ],
+    }
+
+
+def erase_learner_data(learner: User, pseudonym: str) -> None:
+    """Remove what tells the learner's story; keep dates and kinds the report counts."""
+    referral_ids = select(Referral.id).where(Referral.learner_id == learner.id)
+    for referral in db.session.scalars(select(Referral).where(Referral.learner_id == learner.id)):
+        referral.student_name = pseudonym
+        referral.school_year = ""
+        referral.situation = ""
+        referral.tried = ""
+        referral.contact_route = ""
+    for event in db.session.scalars(
+        select(ReferralEvent).where(ReferralEvent.referral_id.in_(referral_ids))
+    ):
+        event.message = ""
+    for contact in outreach_of(learner):
+        contact.who = ""
+        contact.outcome = ""
+    for item in referrals_out(learner):
+        item.reason = ""
+    db.session.execute(delete(SharingConsent).where(SharingConsent.learner_id == learner.id))
+    db.session.flush()
