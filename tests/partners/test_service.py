@@ -336,7 +336,8 @@ def test_erasing_the_learner_erases_the_referral_story_and_closes_the_view(
         db.session.commit()
         referral = get(Referral, referral_id)
         assert referral.student_name == pseudonym
-        assert referral.situation == "" and referral.contact_route == ""
+        assert referral.situation == ""
+        assert referral.contact_route == ""
         assert service.outreach_of(referral.learner)[0].outcome == ""
         assert db.session.query(SharingConsent).count() == 0
         assert service.shared_view(liaison, referral) is None
