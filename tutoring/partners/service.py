@@ -36,7 +36,7 @@ from tutoring.partners.models import (
     SharingConsent,
 )
 from tutoring.people import service as people
-from tutoring.people.models import LearnerStatus, Role, SchoolSituation, User
+from tutoring.people.models import LearnerProfile, LearnerStatus, Role, SchoolSituation, User
 from tutoring.records import audit
 from tutoring.records import service as records
 from tutoring.records.models import Outcome, OutcomeKind
@@ -657,32 +657,80 @@ class CouncilRow:
 
 
 def council(actor: User, since: date, kinds: tuple[OrganisationKind, ...]) -> list[CouncilRow]:
-    """Return every referral of organisations of these kinds, with what changed since the day."""
+    """Return every referral of organisations of these kinds, with what changed since the day.
+
+    A fixed number of queries whatever the number of referrals: the council sees them all.
+    """
     access.require_manager(actor)
     since_at = datetime.combine(since, time.min, tzinfo=program_zone()).astimezone(UTC)
-    referrals = db.session.scalars(
-        select(Referral)
-        .join(Organisation, Organisation.id == Referral.organisation_id)
-        .options(joinedload(Referral.organisation), joinedload(Referral.learner))
-        .where(Organisation.kind.in_(kinds))
-        .order_by(Organisation.name, Referral.submitted_at)
+    referrals = list(
+        db.session.scalars(
+            select(Referral)
+            .join(Organisation, Organisation.id == Referral.organisation_id)
+            .options(joinedload(Referral.organisation), joinedload(Referral.learner))
+            .where(Organisation.kind.in_(kinds))
+            .order_by(Organisation.name, Referral.submitted_at, Referral.id)
+        )
+    )
+    referral_ids = [r.id for r in referrals]
+    learner_ids = [r.learner_id for r in referrals if r.learner_id is not None]
+    changes: dict[int, list[ReferralEvent]] = {}
+    for item in db.session.scalars(
+        select(ReferralEvent)
+        .where(ReferralEvent.referral_id.in_(referral_ids), ReferralEvent.at >= since_at)
+        .order_by(ReferralEvent.at, ReferralEvent.id)
+    ):
+        changes.setdefault(item.referral_id, []).append(item)
+    contacts: dict[int, list[OutreachContact]] = {}
+    for contact in db.session.scalars(
+        select(OutreachContact)
+        .where(OutreachContact.learner_id.in_(learner_ids))
+        .order_by(OutreachContact.contacted_on.desc(), OutreachContact.id.desc())
+    ):
+        contacts.setdefault(contact.learner_id, []).append(contact)
+    outs: dict[int, list[ReferralOut]] = {}
+    for out in db.session.scalars(
+        select(ReferralOut)
+        .where(ReferralOut.learner_id.in_(learner_ids))
+        .order_by(ReferralOut.referred_on.desc(), ReferralOut.id.desc())
+    ):
+        outs.setdefault(out.learner_id, []).append(out)
+    latest_outcome: dict[int, Outcome] = {}
+    for outcome in db.session.scalars(
+        select(Outcome)
+        .where(Outcome.learner_id.in_(learner_ids))
+        .order_by(Outcome.occurred_on.desc(), Outcome.id.desc())
+    ):
+        latest_outcome.setdefault(outcome.learner_id, outcome)
+    plan_ids = [r.plan_review_id for r in referrals if r.plan_review_id is not None]
+    plans = {
+        review.id: review
+        for review in db.session.scalars(select(CaseReview).where(CaseReview.id.in_(plan_ids)))
+    }
+    statuses = dict(
+        db.session.execute(
+            select(LearnerProfile.user_id, LearnerProfile.status).where(
+                LearnerProfile.user_id.in_(learner_ids)
+            )
+        ).all()
     )
     rows = []
     for referral in referrals:
-        changes = [e for e in history(referral) if e.at >= since_at]
-        learner = referral.learner
-        contacts = outreach_of(learner) if learner is not None else []
-        profile = records.profile_of(learner) if learner is not None else None
+        learner_id = referral.learner_id
+        own = contacts.get(learner_id, []) if learner_id is not None else []
+        outcome = latest_outcome.get(learner_id) if learner_id is not None else None
         rows.append(
             CouncilRow(
                 referral=referral,
-                changes=changes,
-                contacts_since=sum(1 for c in contacts if c.contacted_on >= since),
-                last_contact=contacts[0] if contacts else None,
-                plan=plan_of(referral),
-                referred_out=referrals_out(learner) if learner is not None else [],
-                back_at_school=back_at_school(learner) if learner is not None else None,
-                status=profile.status if profile is not None else None,
+                changes=changes.get(referral.id, []),
+                contacts_since=sum(1 for c in own if c.contacted_on >= since),
+                last_contact=own[0] if own else None,
+                plan=plans.get(referral.plan_review_id) if referral.plan_review_id else None,
+                referred_out=outs.get(learner_id, []) if learner_id is not None else [],
+                back_at_school=None
+                if learner_id is None
+                else outcome is not None and outcome.kind is OutcomeKind.RETURN_TO_SCHOOL,
+                status=statuses.get(learner_id),
             )
         )
     if rows:

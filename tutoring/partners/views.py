@@ -82,8 +82,7 @@ def index():
     shared = {}
     if organisation is not None:
         shared = {r.id: service.shared_view(current_user, r) for r in referrals}
-        db.session.commit()  # the audit entries of the liaison's reads
-    return render_template(
+    page = render_template(
         "partners/index.html",
         referrals=referrals,
         shared=shared,
@@ -91,6 +90,8 @@ def index():
         status=status,
         manager=access.is_manager(current_user),
     )
+    db.session.commit()  # the audit entries of the liaison's reads, after rendering
+    return page
 
 
 @bp.route("/organisations", methods=["GET", "POST"])
@@ -243,8 +244,9 @@ def _referral_page(referral: Referral, status: int = 200, **forms_given):
         )
     context.update(forms_given)
     service.log_staff_read(current_user, referral)
-    db.session.commit()
-    return render_template("partners/referral.html", **context), status
+    page = render_template("partners/referral.html", **context)
+    db.session.commit()  # the audit entries of the reads
+    return page, status
 
 
 @bp.get("/referrals/<int:referral_id>")
@@ -447,10 +449,11 @@ def council():
         else (OrganisationKind.SCHOOL,)
     )
     rows = service.council(current_user, since, kinds)
-    db.session.commit()
-    return render_template(
+    page = render_template(
         "partners/council.html", rows=rows, since=since, kind=kind, today=service.today()
     )
+    db.session.commit()  # the audit entry, after rendering: a commit expires the rows
+    return page
 
 
 @bp.get("/export.csv")
