@@ -92,3 +92,41 @@ def test_liaison_refers_on_a_phone_and_the_coordinator_accepts(
     assert "出席率" not in facts
     check_accessibility(phone)
     screenshot(phone, "partners-referral-accepted-phone")
+
+
+def test_coordinator_pages_and_the_liaisons_answer_pass_axe(
+    app, live_server, new_page, program, partners, submit
+):
+    from tutoring.extensions import db
+    from tutoring.partners import service
+    from tutoring.partners.models import Referral
+    from tutoring.people.models import User
+
+    referral_id = submit(partners.liaison)
+    with app.app_context():
+        coordinator = db.session.get(User, program.coordinator.id)
+        service.ask_for_more(coordinator, db.session.get(Referral, referral_id), "登校の状況は？")
+        db.session.commit()
+
+    desk = new_page(viewport=DESKTOP)
+    sign_in(desk, live_server, program.coordinator, "/")
+    for path, name in (
+        ("/partners/organisations", "partners-organisations"),
+        (f"/partners/organisations/{partners.school_id}", "partners-organisation"),
+        (f"/partners/learners/{program.learner.id}/referrals-out", "partners-referral-out"),
+    ):
+        desk.goto(f"{live_server}{path}")
+        check_accessibility(desk)
+        screenshot(desk, name)
+
+    phone = new_page(viewport=PHONE)
+    sign_in(phone, live_server, partners.liaison, "/partners")
+    phone.goto(f"{live_server}/partners/referrals/{referral_id}")
+    assert phone.get_by_text("登校の状況は？").is_visible()
+    phone.get_by_role("textbox", name="回答").fill("週に1日は登校しています。")
+    phone.get_by_role("button", name="送信", exact=True).click()
+    phone.wait_for_load_state()
+    assert phone.locator(".badge-referral-submitted").is_visible()
+    check_accessibility(phone)
+    assert no_horizontal_scroll(phone)
+    screenshot(phone, "partners-answer-phone")

@@ -293,3 +293,21 @@ def test_referral_out_page_validates_and_records(app, login_as, program):
     assert "福祉事務所" in ok.get_data(as_text=True)
     record = client.get(f"/learners/{program.learner.id}").get_data(as_text=True)
     assert "福祉事務所" in record
+
+
+def test_a_stopped_organisation_refers_no_more_but_keeps_its_referrals(
+    app, login_as, program, partners, submit
+):
+    mine = submit(partners.liaison)
+    coordinator = signed_in(app, login_as, program.coordinator)
+    url = f"/partners/organisations/{partners.school_id}"
+    token = csrf_token(coordinator, url)
+    bad = coordinator.post(url, data={"name": "", "kind": "school", "csrf_token": token})
+    assert bad.status_code == 400
+    stopped = coordinator.post(
+        url, data={"name": "都立みどり高等学校", "kind": "school", "csrf_token": token}
+    )
+    assert stopped.status_code == 302
+    liaison = signed_in(app, login_as, partners.liaison)
+    assert liaison.get("/partners/referrals/new").status_code == 403
+    assert liaison.get(f"/partners/referrals/{mine}").status_code == 200
