@@ -173,9 +173,8 @@ def submit_referral(actor: User, data: ReferralInput) -> Referral:
 
 def add_information(actor: User, referral: Referral, message: str) -> None:
     """Answer the coordinator's question; the referral is waiting for a decision again."""
-    if access.organisation_of(actor) is None or referral.organisation_id != (
-        access.organisation_of(actor).id
-    ):
+    organisation = access.organisation_of(actor)
+    if organisation is None or referral.organisation_id != organisation.id:
         raise access.AccessDenied
     if referral.status is not ReferralStatus.MORE_INFO:
         raise ValidationError("status", _l("Nobody asked for more about this referral."))

@@ -30,7 +30,6 @@ from tutoring.partners.models import (
     ReferralStatus,
     SharingConsent,
 )
-from tutoring.people.models import User
 from tutoring.records import access as records_access
 from tutoring.validation import ValidationError
 
@@ -168,17 +167,14 @@ def create_liaison(organisation_id: int):
     item = _organisation(organisation_id)
     form = forms.LiaisonForm(prefix="liaison")
     if form.validate_on_submit():
-        created: list[User] = []
         done = _run(
             form,
-            lambda: created.append(
-                service.create_liaison(
-                    current_user,
-                    item,
-                    name=form.name.data,
-                    email=form.email.data,
-                    password=form.password.data,
-                )
+            lambda: service.create_liaison(
+                current_user,
+                item,
+                name=form.name.data,
+                email=form.email.data,
+                password=form.password.data,
             ),
             _("The liaison account has been created."),
             url_for("partners.organisation", organisation_id=item.id),
@@ -197,7 +193,6 @@ def new_referral():
     access.require_liaison(current_user)
     form = forms.ReferralForm()
     if form.validate_on_submit():
-        created: list[Referral] = []
         data = service.ReferralInput(
             student_name=form.student_name.data,
             school_year=form.school_year.data,
@@ -207,14 +202,14 @@ def new_referral():
             guardian_consent=GuardianConsentStatus(form.guardian_consent.data),
         )
         try:
-            created.append(service.submit_referral(current_user, data))
+            referral = service.submit_referral(current_user, data)
         except ValidationError as error:
             db.session.rollback()
             attach_error(form, error)
         else:
             db.session.commit()
             flash(_("The referral has been sent. The program will answer here."), "success")
-            return redirect(url_for("partners.referral", referral_id=created[0].id))
+            return redirect(url_for("partners.referral", referral_id=referral.id))
     return render_template("partners/new_referral.html", form=form), (
         400 if form.errors or form.form_errors else 200
     )
