@@ -72,7 +72,7 @@ translations: $(VENV)/.installed
 # Collect new strings into the catalogues; translate them, then commit the .po files.
 extract: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o tutoring/translations/messages.pot --no-location --sort-output --omit-header tutoring templates
-	$(BIN)/pybabel update -i tutoring/translations/messages.pot -d tutoring/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel update -i tutoring/translations/messages.pot -d tutoring/translations --no-fuzzy-matching --ignore-obsolete --width 100
 
 db: install
 	TUTORING_ENV=development $(FLASK) db upgrade

@@ -21,6 +21,8 @@ await build({
     { in: "static/src/notify/install.js", out: "install" },
     // Attendance pages load dist/attendance.css (room.js bundles the heartbeat itself).
     "static/src/attendance/attendance.css",
+    // Partners pages (referrals, the council sheet) load dist/partners.css.
+    "static/src/partners/partners.css",
   ],
   bundle: true,
   format: "esm",

@@ -15,23 +15,47 @@ from tutoring.database import utcnow
 from tutoring.extensions import db
 
 DOC = ROOT / "docs" / "permissions.md"
-ROLES = ["anonymous", "learner", "other learner", "tutor", "other tutor", "coordinator", "admin"]
+ROLES = [
+    "anonymous",
+    "learner",
+    "other learner",
+    "tutor",
+    "other tutor",
+    "coordinator",
+    "admin",
+    "liaison",
+    "other liaison",
+]
 # Those refused first: a request that is allowed may change things the next one relies on.
-ORDER = ["anonymous", "other learner", "other tutor", "learner", "tutor", "coordinator", "admin"]
+ORDER = [
+    "anonymous",
+    "other learner",
+    "other tutor",
+    "other liaison",
+    "learner",
+    "tutor",
+    "liaison",
+    "coordinator",
+    "admin",
+]
 NOT_IN_MATRIX = {"static"}
 
 
 def read_matrix() -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
     """Return the HTTP rows {"GET /path": {role: cell}} and the socket rows of the document."""
     http, sockets = {}, {}
+    in_matrix = False
     for line in DOC.read_text().splitlines():
-        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if (
-            len(cells) != 1 + len(ROLES)
-            or cells[0] in ("request", "event")
-            or cells[0].startswith("---")
-        ):
+        if not line.startswith("|"):
+            in_matrix = False
             continue
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if cells[0] in ("request", "event"):
+            in_matrix = True
+        if not in_matrix or cells[0] in ("request", "event") or cells[0].startswith("---"):
+            continue
+        # Every row names every person, the liaisons too (see the page's rule for new rows).
+        assert len(cells) == 1 + len(ROLES), f"{cells[0]}: give one cell per person"
         row = dict(zip(ROLES, cells[1:], strict=True))
         target = http if re.match(r"^(GET|POST|PUT|PATCH|DELETE) /", cells[0]) else sockets
         target[cells[0]] = row
@@ -57,6 +81,7 @@ def build_world(app, program, book, make_user, make_token) -> dict:
     admin = make_user("admin")
     make_token(program.learner)
     invitee = make_user("learner", password=None, with_email=False)
+    liaisons = {"liaison": make_user("liaison"), "other liaison": make_user("liaison")}
     with app.app_context():
         learner = db.session.get(User, program.learner.id)
         _, invitation = auth.create_invitation(
@@ -65,12 +90,14 @@ def build_world(app, program, book, make_user, make_token) -> dict:
         feed = scheduling.calendar_feed(learner).token
         token_id = db.session.query(ApiToken).filter_by(user_id=learner.id).one().id
         records = _learner_records(learner, db.session.get(User, program.tutor.id))
+        partners = _partners(learner, db.session.get(User, program.coordinator.id), liaisons)
         picture = "A" * 22 + ".png"
         folder = Path(whiteboard.storage_root()) / str(session_id)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / picture).write_bytes(b"\x89PNG\r\n\x1a\n")
         db.session.commit()
     people = {
+        **liaisons,
         "learner": program.learner,
         "other learner": program.other_learner,
         "tutor": program.tutor,
@@ -87,8 +114,69 @@ def build_world(app, program, book, make_user, make_token) -> dict:
         "provider": "nowhere",
         "name": picture,
         **records,
+        **partners,
     }
     return {"people": people, "values": values, "invitation": invitation, "feed": feed}
+
+
+def _partners(learner, coordinator, liaisons) -> dict:
+    """Make two partner schools with a liaison each, and the first one's accepted referral."""
+    from datetime import date
+
+    from tutoring.partners import service as partners
+    from tutoring.partners.models import (
+        GuardianConsentStatus,
+        Liaison,
+        OrganisationKind,
+        Referral,
+        ReferralEvent,
+        ReferralStatus,
+        SharingConsent,
+    )
+
+    school = partners.save_organisation(
+        coordinator, None, name="都立みどり高校", kind=OrganisationKind.SCHOOL
+    )
+    other = partners.save_organisation(
+        coordinator, None, name="ひかり特別支援学校", kind=OrganisationKind.SCHOOL
+    )
+    liaison, other_liaison = liaisons["liaison"], liaisons["other liaison"]
+    db.session.add_all(
+        [
+            Liaison(user_id=liaison.id, organisation_id=school.id),
+            Liaison(user_id=other_liaison.id, organisation_id=other.id),
+        ]
+    )
+    referral = Referral(
+        organisation_id=school.id,
+        submitted_by_id=liaison.id,
+        student_name=learner.name,
+        situation="欠席が続いている",
+        contact_route="担任経由",
+        guardian_consent=GuardianConsentStatus.GIVEN,
+        status=ReferralStatus.ACCEPTED,
+        learner_id=learner.id,
+    )
+    db.session.add(referral)
+    db.session.flush()
+    db.session.add(
+        ReferralEvent(referral_id=referral.id, status=ReferralStatus.ACCEPTED, actor_id=None)
+    )
+    consent = SharingConsent(
+        learner_id=learner.id,
+        organisation_id=school.id,
+        attendance_rate=True,
+        learner_agreed_on=date(2026, 4, 1),
+        guardian_name="母",
+        guardian_agreed_on=date(2026, 4, 1),
+    )
+    db.session.add(consent)
+    db.session.flush()
+    return {
+        "organisation_id": school.id,
+        "referral_id": referral.id,
+        "consent_id": consent.id,
+    }
 
 
 def _learner_records(learner, tutor) -> dict:

@@ -32,6 +32,7 @@ MODEL_MODULES = (
     "tutoring.notify.models",
     "tutoring.records.models",
     "tutoring.notes.models",
+    "tutoring.partners.models",
 )
 
 
@@ -266,6 +267,7 @@ def register_blueprints(app: Flask) -> None:
     from tutoring.health import bp as health_bp
     from tutoring.notes.views import bp as notes_bp
     from tutoring.notify.views import bp as notify_bp
+    from tutoring.partners.views import bp as partners_bp
     from tutoring.people.views import bp as people_bp
     from tutoring.records.views import bp as records_bp
     from tutoring.rooms.views import bp as rooms_bp
@@ -284,6 +286,7 @@ def register_blueprints(app: Flask) -> None:
         records_bp,
         notes_bp,
         attendance_bp,
+        partners_bp,
         api_bp,
     )
     for blueprint in blueprints:

@@ -29,6 +29,7 @@ DEMO_PEOPLE = [
     ("learner2@example.org", "伊藤 蓮", Role.LEARNER),
     ("learner3@example.org", "渡辺 結衣", Role.LEARNER),
     ("learner4@example.org", "山本 湊", Role.LEARNER),
+    ("liaison@example.org", "山田 先生（みどり高校）", Role.LIAISON),
 ]
 
 
@@ -236,4 +237,7 @@ def load_demo() -> list[User]:
     from tutoring.notify import demo as notify_demo
 
     notify_demo.load(people)
+    from tutoring.partners import demo as partners_demo
+
+    partners_demo.load(people)
     return accounts

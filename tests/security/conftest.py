@@ -10,8 +10,8 @@ from tutoring.extensions import db
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # Whom to ask first for a route: a stranger where the route is public, else staff, who may
-# use the most routes, then the session's own tutor and learner.
-PREFERENCE = ["anonymous", "coordinator", "admin", "tutor", "learner", "other tutor"]
+# use the most routes, then the session's own tutor and learner, then a partner's liaison.
+PREFERENCE = ["anonymous", "coordinator", "admin", "tutor", "learner", "other tutor", "liaison"]
 
 
 def routes(app: Flask, methods=WRITE_METHODS, prefix: str = "") -> list[tuple[str, str]]:

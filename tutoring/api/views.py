@@ -12,8 +12,9 @@ from tutoring.auth import service as auth_service
 from tutoring.auth.permissions import managers_only
 from tutoring.extensions import csrf, db, limiter
 from tutoring.i18n import select_locale
+from tutoring.partners.access import confine_liaison
 from tutoring.people import service as people
-from tutoring.people.models import User
+from tutoring.people.models import Role, User
 from tutoring.validation import ValidationError, text
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -46,9 +47,11 @@ def authenticate():
         db.session.commit()  # keep last_used_at even when the request writes nothing
         # Flask-Login's per-request user slot: the token signs in this request only, no cookie.
         g._login_user = user
+        confine_liaison(user)
         return None
     if not current_user.is_authenticated:
         abort(401)
+    confine_liaison(current_user)
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         csrf.protect()
     return None
@@ -103,6 +106,9 @@ def list_users():
 def create_user():
     """Create an account: {email, name, role, password?}."""
     data = json_body()
+    if data.get("role") == Role.LIAISON.value:
+        # A liaison belongs to an organisation: POST /partners/organisations/<id>/liaisons.
+        raise ValidationError("role", _l("Create liaison accounts from the partner's page."))
     password = data.get("password")
     if password is not None and not isinstance(password, str):
         raise ValidationError("password", _l("Must be text."))
@@ -121,3 +127,4 @@ def create_user():
 # Feature endpoints register themselves on the blueprint above.
 from tutoring.api import attendance, records, rooms, sessions, whiteboard  # noqa: E402, F401
 from tutoring.notify import api as notify_api  # noqa: E402, F401
+from tutoring.partners import api as partners_api  # noqa: E402, F401

@@ -253,7 +253,7 @@ def can_set_status(actor: User, session: TutoringSession, user_id: int) -> bool:
 
 def sees_notes(actor: User) -> bool:
     """Tell whether the actor sees status notes and the change history (staff only)."""
-    return actor.role is not Role.LEARNER
+    return actor.role.is_staff
 
 
 def marking_opens(session: TutoringSession) -> datetime:

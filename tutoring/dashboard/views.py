@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -29,6 +29,8 @@ def _accounts_by_role() -> dict[Role, int]:
 @login_required
 def index():
     """Show the signed-in user's dashboard: the next session first, then what is coming."""
+    if current_user.role is Role.LIAISON:
+        return redirect(url_for("partners.index"))
     now = utcnow()
     context: dict = {"now": now}
     if current_user.role in (Role.COORDINATOR, Role.ADMIN):

@@ -18,6 +18,7 @@ def role_label(role: Role) -> str:
 
 ROLE_LABELS = {
     Role.LEARNER: _l("Learner"),
+    Role.LIAISON: _l("Partner liaison"),
     Role.TUTOR: _l("Tutor"),
     Role.COORDINATOR: _l("Coordinator"),
     Role.ADMIN: _l("Administrator"),

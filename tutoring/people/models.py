@@ -15,6 +15,9 @@ from tutoring.extensions import db
 
 class Role(enum.StrEnum):
     LEARNER = "learner"
+    # A partner school's or agency's contact person (tutoring/partners): not staff, ranks
+    # below tutors, and confined to the partners pages (tutoring/partners/access.py).
+    LIAISON = "liaison"
     TUTOR = "tutor"
     COORDINATOR = "coordinator"
     ADMIN = "admin"
@@ -26,7 +29,7 @@ class Role(enum.StrEnum):
 
     @property
     def is_staff(self) -> bool:
-        return self is not Role.LEARNER
+        return self not in (Role.LEARNER, Role.LIAISON)
 
 
 class User(UserMixin, db.Model):
@@ -106,6 +109,7 @@ class SchoolSituation(enum.StrEnum):
     ON_LEAVE = "on_leave"  # 休学中
     NOT_ATTENDING = "not_attending"  # 在籍しているが不登校
     NEVER_ENROLLED = "never_enrolled"  # 高校に進学していない
+    ENROLLED_AT_RISK = "enrolled_at_risk"  # 在籍中だが中退のおそれ (referred by a partner school)
 
 
 class LearnerStatus(enum.StrEnum):

@@ -35,7 +35,8 @@ def _creatable_roles() -> list[SelectChoice]:
     return [
         SelectChoice(r.value, str(ROLE_LABELS[r]))
         for r in Role
-        if service.can_create_role(current_user, r)
+        # Liaisons belong to a partner organisation: they are made on its page (partners).
+        if service.can_create_role(current_user, r) and r is not Role.LIAISON
     ]
 
 

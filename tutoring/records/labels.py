@@ -29,6 +29,7 @@ SCHOOL_SITUATIONS = {
     SchoolSituation.ON_LEAVE: _l("On leave from high school"),
     SchoolSituation.NOT_ATTENDING: _l("Enrolled but not attending"),
     SchoolSituation.NEVER_ENROLLED: _l("Never enrolled in high school"),
+    SchoolSituation.ENROLLED_AT_RISK: _l("Enrolled, at risk of leaving"),
 }
 STATUSES = {
     LearnerStatus.ACTIVE: _l("Active"),
@@ -109,6 +110,14 @@ AUDIT_TARGETS = {
     "credit": _l("Subject credit"),
     "outcome": _l("Outcome"),
     "room_panel": _l("Note panel in the room"),
+    # tutoring/partners
+    "referral": _l("Referral from a partner"),
+    "referral_acceptance": _l("Referral accepted"),
+    "partner_view": _l("Shared with the referring partner"),
+    "outreach": _l("Outreach"),
+    "referral_out": _l("Referral to another agency"),
+    "sharing_consent": _l("Consent to share with a partner"),
+    "council_view": _l("Council meeting view"),
 }
 
 

@@ -19,6 +19,7 @@ from tutoring.database import utcnow
 from tutoring.extensions import db
 from tutoring.notes import service as notes
 from tutoring.notes.models import CaseReview, NoteRevision, StudyNote
+from tutoring.partners import service as partners
 from tutoring.people.models import AgeBand, Role, User
 from tutoring.records import access, audit, serialize, service
 from tutoring.records.models import (
@@ -121,6 +122,7 @@ def export_learner(actor: User, learner: User) -> dict:
                 .order_by(PresenceEvent.occurred_at, PresenceEvent.id)
             )
         ],
+        "partners": partners.learner_data(learner),
     }
     audit.record(actor, "export", "record", learner_id=learner.id)
     return data
@@ -178,6 +180,7 @@ def erase_learner(actor: User, learner: User, *, confirmation: str) -> str:
     db.session.execute(delete(BoardItem).where(BoardItem.session_id.in_(session_ids)))
     for outcome in db.session.scalars(select(Outcome).where(Outcome.learner_id == learner.id)):
         outcome.note = ""
+    partners.erase_learner_data(learner, pseudonym)
     db.session.flush()
     db.session.expire_all()
     audit.record(actor, "erase", "record", learner_id=learner.id)

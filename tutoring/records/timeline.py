@@ -13,6 +13,7 @@ from tutoring.database import utcnow
 from tutoring.extensions import db
 from tutoring.i18n import program_zone, to_local
 from tutoring.notes import service as notes
+from tutoring.partners import service as partners
 from tutoring.people.models import User
 from tutoring.records import access, service
 from tutoring.scheduling import service as scheduling
@@ -23,7 +24,9 @@ from tutoring.scheduling.models import Status, TutoringSession
 class Event:
     """One entry of the timeline: its kind names the template partial that shows it."""
 
-    kind: str  # session, note, consultation, case_review, exam, outcome, status, consent
+    # session, note, consultation, case_review, exam, outcome, status, consent,
+    # outreach, referral_out (the last two from tutoring/partners)
+    kind: str
     on: date
     at: datetime | None
     item: Any
@@ -63,6 +66,10 @@ def timeline(actor: User, learner: User) -> list[Event]:
         events.append(Event("status", change.since, None, change))
     for consent in service.consents(learner):
         events.append(Event("consent", consent.given_on, None, consent))
+    for contact in partners.outreach_of(learner):
+        events.append(Event("outreach", contact.contacted_on, None, contact))
+    for referral in partners.referrals_out(learner):
+        events.append(Event("referral_out", referral.referred_on, None, referral))
     return sorted(events, key=lambda e: e.sort_key, reverse=True)
 
 

@@ -98,7 +98,7 @@ def week():
         active_filters={k: v for k, v in filters.items() if v},
         managing=managing,
         tutors=list_users(Role.TUTOR) if managing else [],
-        learners=list_users(Role.LEARNER) if current_user.role is not Role.LEARNER else [],
+        learners=list_users(Role.LEARNER) if current_user.role.is_staff else [],
         venues=service.list_venues() if managing else [],
     )
 
@@ -185,7 +185,7 @@ def _render_detail(session: TutoringSession, status: int = 200, **forms):
     can_change = may_change and session.status is Status.SCHEDULED
     context = {
         "session": session,
-        "history": service.history(session) if current_user.role is not Role.LEARNER else [],
+        "history": service.history(session) if current_user.role.is_staff else [],
         "can_change": can_change,
         "settled": may_change and session.status in (Status.HELD, Status.NO_SHOW),
         "reschedule_form": _reschedule_form(session) if can_change else None,

@@ -20,6 +20,7 @@ from tutoring.attendance.models import PresenceKind, PresenceSource
 from tutoring.auth.service import user_for_token
 from tutoring.auth.signals import sessions_ended
 from tutoring.extensions import db
+from tutoring.partners.access import may_use_whiteboard
 from tutoring.people.models import User
 from tutoring.rooms import service as rooms
 from tutoring.scheduling import service as scheduling
@@ -156,7 +157,7 @@ class WhiteboardNamespace(Namespace):
                 db.session.commit()  # last_used_at
         elif current_user.is_authenticated:
             user = current_user._get_current_object()
-        if user is None:
+        if user is None or not may_use_whiteboard(user):
             raise ConnectionRefusedError("unauthorized")
         self.connections[request.sid] = Connection(user.id, user.session_version)
         join_room(user_room(user.id))

@@ -6,7 +6,6 @@ from flask import Blueprint, abort, render_template, send_file
 from flask_login import current_user, login_required
 
 from tutoring.extensions import db
-from tutoring.people.models import Role
 from tutoring.scheduling import service as scheduling
 from tutoring.scheduling.models import TutoringSession
 from tutoring.whiteboard import images, service
@@ -41,9 +40,7 @@ def board(session_id: int):
     session = db.session.get(TutoringSession, session_id)
     if session is None or not service.may_view(current_user, session):
         abort(404)
-    live = (
-        scheduling.next_session(session.learner) if current_user.role is not Role.LEARNER else None
-    )
+    live = scheduling.next_session(session.learner) if current_user.role.is_staff else None
     can_copy = (
         live is not None
         and live.id != session.id
