@@ -21,6 +21,8 @@ await build({
     { in: "static/src/notify/install.js", out: "install" },
     // Attendance pages load dist/attendance.css (room.js bundles the heartbeat itself).
     "static/src/attendance/attendance.css",
+    // The program report's pages load dist/reports.css (screen and A4 print).
+    "static/src/reports/reports.css",
   ],
   bundle: true,
   format: "esm",

@@ -228,6 +228,7 @@ def register_blueprints(app: Flask) -> None:
     from tutoring.notify.views import bp as notify_bp
     from tutoring.people.views import bp as people_bp
     from tutoring.records.views import bp as records_bp
+    from tutoring.reports.views import bp as reports_bp
     from tutoring.rooms.views import bp as rooms_bp
     from tutoring.scheduling.views import bp as scheduling_bp
     from tutoring.whiteboard.views import bp as whiteboard_bp
@@ -244,6 +245,7 @@ def register_blueprints(app: Flask) -> None:
         records_bp,
         notes_bp,
         attendance_bp,
+        reports_bp,
         api_bp,
     )
     for blueprint in blueprints:
