@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
@@ -98,8 +98,11 @@ def test_every_learner_figure_lists_the_learners_behind_it(app, published_case):
         assert active == set(ids) - paused
         # The erased learner counts, under the pseudonym only.
         erased = report.learners[published_case.erased_id]
-        assert erased.erased and erased.name.startswith("anon-")
-        assert erased.took_part and erased.new and erased.study_sessions == 4
+        assert erased.erased
+        assert erased.name.startswith("anon-")
+        assert erased.took_part
+        assert erased.new
+        assert erased.study_sessions == 4
 
 
 def test_the_held_sessions_behind_a_venue_figure(app, published_case):
@@ -293,10 +296,8 @@ def test_an_erased_learner_still_counts(app, small):
         ):
             assert getattr(after, figure) == getattr(before, figure), figure
         [facts] = after.learners.values()
-        assert (
-            facts.erased
-            and facts.name == db.session.get(User, program.learner.id).name != "田中 陽向"
-        )
+        assert facts.erased
+        assert facts.name == db.session.get(User, program.learner.id).name != "田中 陽向"
 
 
 def test_referrals_come_from_one_function(app, small):

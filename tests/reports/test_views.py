@@ -20,7 +20,8 @@ def test_the_api_answers_the_contract_shape(client, make_token, published_case):
     assert response.status_code == 200
     body = response.get_json()
     assert body["fiscal_year"] == 2025
-    assert body["from"] == "2025-04-01" and body["to"] == "2026-03-31"
+    assert body["from"] == "2025-04-01"
+    assert body["to"] == "2026-03-31"
     assert body["era"] == "令和7年度"
     assert body["consultations"] == {"total": 28, "unique_learners": 28}
     study = body["study_sessions"]
@@ -70,7 +71,8 @@ def test_csv_exports_read_back(client, make_token, published_case):
     assert sum(1 for row in rows if row["Continuing from before"] == "Yes") == 20
     assert sum(1 for row in rows if row["Certificate obtained"] == "Yes") == 13
     erased = [row for row in rows if row["Erased"] == "Yes"]
-    assert len(erased) == 1 and erased[0]["Learner"].startswith("anon-")
+    assert len(erased) == 1
+    assert erased[0]["Learner"].startswith("anon-")
 
     sessions = client.get(base + "&part=sessions", headers=bearer(token))
     rows = list(csv.reader(io.StringIO(sessions.get_data().decode("utf-8-sig"), newline="")))
@@ -175,7 +177,8 @@ def test_the_page_shows_the_year_with_links_to_every_list(client, login_as, publ
     assert "25 sessions" in page.get_data(as_text=True)
     page = client.get("/reports/program/sessions?kind=study&fiscal_year=2025&page=2")
     text = page.get_data(as_text=True)
-    assert "219 sessions" in text and "page 2 of 2" in text
+    assert "219 sessions" in text
+    assert "page 2 of 2" in text
 
 
 def test_the_page_defaults_to_the_current_fiscal_year(client, login_as, program):
