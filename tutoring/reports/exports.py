@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Iterable, Iterator
 
 from flask_babel import gettext as _
@@ -213,23 +214,29 @@ def session_headers() -> list[str]:
     ]
 
 
-def session_values(row: SessionRow) -> list:
-    if row.mode is Mode.ONLINE:
-        place = _("Online")
-    else:
-        place = row.venue_name or _("In person")
-    kind = _("Study session") if row.kind is Kind.STUDY else _("Learning consultation")
-    minutes = row.minutes_present or int((row.ends_at - row.starts_at).total_seconds() // 60)
-    return [
-        row.session_id,
-        row.starts_at.astimezone(program_zone()).strftime("%Y-%m-%d %H:%M"),
-        kind,
-        place,
-        row.learner_id,
-        row.learner_name,
-        row.tutor_name,
-        minutes,
-    ]
+def session_rows(rows: Iterable[SessionRow]) -> Iterator[list]:
+    """Yield the cells of held sessions; words and times are translated and formatted once."""
+    zone = program_zone()
+    online, in_person = _("Online"), _("In person")
+    kinds = {Kind.STUDY: _("Study session"), Kind.CONSULTATION: _("Learning consultation")}
+    shown: dict = {}  # sessions share start times: format each once
+    for row in rows:
+        starts = shown.get(row.starts_at)
+        if starts is None:
+            starts = shown[row.starts_at] = row.starts_at.astimezone(zone).strftime(
+                "%Y-%m-%d %H:%M"
+            )
+        booked = int((row.ends_at - row.starts_at).total_seconds() // 60)
+        yield [
+            row.session_id,
+            starts,
+            kinds[row.kind],
+            online if row.mode is Mode.ONLINE else (row.venue_name or in_person),
+            row.learner_id,
+            row.learner_name,
+            row.tutor_name,
+            row.minutes_present or booked,
+        ]
 
 
 def _learners(report: Report) -> list[LearnerFacts]:
@@ -237,21 +244,24 @@ def _learners(report: Report) -> list[LearnerFacts]:
 
 
 def _csv(rows: Iterable[list]) -> Iterator[str]:
+    """Yield the BOM, then the rows as CSV text in blocks (a streamed response)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     yield BOM
-    for row in rows:
+    for number, row in enumerate(rows, start=1):
         writer.writerow([defused(value) for value in row])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
+        if number % 500 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
 
 
 def csv_lines(report: Report, part: str) -> Iterator[str]:
     """Yield one part of the report as CSV lines, the BOM first."""
     if part == "sessions":
-        rows = (session_values(row) for row in service.held_sessions(report.period))
-        return _csv([session_headers()] + list(rows))
+        rows = session_rows(service.held_sessions(report.period))
+        return _csv(itertools.chain([session_headers()], rows))
     if part == "learners":
         return _csv([learner_headers()] + [learner_values(f) for f in _learners(report)])
     return _csv([[_("Section"), _("Figure"), _("Value")]] + [list(r) for r in summary_rows(report)])
@@ -301,7 +311,7 @@ def xlsx_bytes(report: Report) -> bytes:
         workbook,
         _("Sessions"),
         session_headers(),
-        (session_values(row) for row in service.held_sessions(report.period)),
+        session_rows(service.held_sessions(report.period)),
         (10, 18, 14, 20, 10, 18, 18, 10),
     )
     output = io.BytesIO()

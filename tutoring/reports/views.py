@@ -152,10 +152,9 @@ def sessions():
         "venue_id": venue_id,
     }
     total = service.count_held_sessions(period, **filters)
-    rows = [
-        exports.session_values(row)
-        for row in service.held_sessions(period, page=page, per_page=PER_PAGE, **filters)
-    ]
+    rows = list(
+        exports.session_rows(service.held_sessions(period, page=page, per_page=PER_PAGE, **filters))
+    )
     link_args = {
         **period_args(period),
         "kind": kind_value,
