@@ -28,6 +28,7 @@ MODEL_MODULES = (
     "tutoring.notify.models",
     "tutoring.records.models",
     "tutoring.notes.models",
+    "tutoring.reports.models",
 )
 
 

@@ -204,8 +204,6 @@ def learners_for(report: Report, figure: str) -> list[LearnerFacts]:
         chosen = [f for f in report.learners.values() if kind in f.outcomes]
     elif figure == "subject_passers":
         chosen = [f for f in report.learners.values() if f.subjects_passed]
-    elif figure in ("consultations", "study_sessions"):
-        chosen = [f for f in report.learners.values() if getattr(f, figure)]
     elif figure in LEARNER_FIGURES:
         chosen = [f for f in report.learners.values() if getattr(f, figure)]
     else:
