@@ -41,7 +41,8 @@ def _year_choices() -> list[tuple[int, str]]:
 def _form_context(args: Mapping[str, str]) -> dict:
     return {
         "years": _year_choices(),
-        "chosen_year": args.get("fiscal_year") or "",
+        # A date range keeps the current year chosen in the picker, ready to go back to.
+        "chosen_year": args.get("fiscal_year") or str(current_fiscal_year()),
         "range_from": args.get("from") or "",
         "range_to": args.get("to") or "",
         "errors": {},
