@@ -23,6 +23,8 @@ await build({
     "static/src/attendance/attendance.css",
     // Partners pages (referrals, the council sheet) load dist/partners.css.
     "static/src/partners/partners.css",
+    // The program report's pages load dist/reports.css (screen and A4 print).
+    "static/src/reports/reports.css",
   ],
   bundle: true,
   format: "esm",

@@ -33,6 +33,7 @@ MODEL_MODULES = (
     "tutoring.records.models",
     "tutoring.notes.models",
     "tutoring.partners.models",
+    "tutoring.reports.models",
 )
 
 
@@ -270,6 +271,7 @@ def register_blueprints(app: Flask) -> None:
     from tutoring.partners.views import bp as partners_bp
     from tutoring.people.views import bp as people_bp
     from tutoring.records.views import bp as records_bp
+    from tutoring.reports.views import bp as reports_bp
     from tutoring.rooms.views import bp as rooms_bp
     from tutoring.scheduling.views import bp as scheduling_bp
     from tutoring.whiteboard.views import bp as whiteboard_bp
@@ -287,6 +289,7 @@ def register_blueprints(app: Flask) -> None:
         notes_bp,
         attendance_bp,
         partners_bp,
+        reports_bp,
         api_bp,
     )
     for blueprint in blueprints:

@@ -257,7 +257,7 @@ def test_outreach_and_referral_out_reach_the_timeline(app, program, partners, su
         assert error.value.field == "contacted_on"
 
 
-def test_referrals_out_between_counts_the_days_inclusive(app, program, make_user):
+def test_learners_referred_out_between_counts_the_days_inclusive(app, program, make_user):
     from tutoring.partners import service
     from tutoring.people.models import User
 
@@ -275,9 +275,16 @@ def test_referrals_out_between_counts_the_days_inclusive(app, program, make_user
                 coordinator, learner, agency="福祉事務所", referred_on=day, reason="生活支援"
             )
         db.session.commit()
-        assert service.referrals_out_between(date(2025, 4, 1), date(2026, 3, 31)) == 3
-        assert service.referrals_out_between(date(2024, 4, 1), date(2025, 3, 31)) == 1
-        assert service.referrals_out_between(date(2030, 4, 1), date(2031, 3, 31)) == 0
+        other = db.session.get(User, program.other_learner.id)
+        service.record_referral_out(
+            coordinator, other, agency="ハローワーク", referred_on=date(2026, 3, 31), reason="就労"
+        )
+        db.session.commit()
+        between = service.learners_referred_out_between
+        # Three referrals of one learner and one of another in FY2025: two learners.
+        assert between(date(2025, 4, 1), date(2026, 3, 31)) == {learner.id, other.id}
+        assert between(date(2024, 4, 1), date(2025, 3, 31)) == {learner.id}
+        assert between(date(2030, 4, 1), date(2031, 3, 31)) == set()
 
 
 def test_council_lists_referrals_of_schools_with_changes_since(app, program, partners, submit):

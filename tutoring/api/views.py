@@ -125,6 +125,13 @@ def create_user():
 
 
 # Feature endpoints register themselves on the blueprint above.
-from tutoring.api import attendance, records, rooms, sessions, whiteboard  # noqa: E402, F401
+from tutoring.api import (  # noqa: E402, F401
+    attendance,
+    records,
+    reports,
+    rooms,
+    sessions,
+    whiteboard,
+)
 from tutoring.notify import api as notify_api  # noqa: E402, F401
 from tutoring.partners import api as partners_api  # noqa: E402, F401

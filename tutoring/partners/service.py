@@ -625,18 +625,18 @@ def referrals_out(learner: User) -> list[ReferralOut]:
     )
 
 
-def referrals_out_between(start: date, end: date) -> int:
-    """Count referrals to other agencies made on days from start to end, both included.
+def learners_referred_out_between(start: date, end: date) -> set[int]:
+    """Return the learners referred to another agency on days from start to end, both included.
 
-    For the program report: `start` and `end` are the fiscal year's 1 April and 31 March.
+    For the program report (`tutoring.reports.service.referred_out_learners`), which counts
+    each learner once.
     """
-    return (
-        db.session.scalar(
-            select(func.count(ReferralOut.id)).where(
-                ReferralOut.referred_on >= start, ReferralOut.referred_on <= end
-            )
+    return set(
+        db.session.scalars(
+            select(ReferralOut.learner_id)
+            .where(ReferralOut.referred_on >= start, ReferralOut.referred_on <= end)
+            .distinct()
         )
-        or 0
     )
 
 

@@ -1,0 +1,1 @@
+"""Program report: yearly figures, charts and exports."""
