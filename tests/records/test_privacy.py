@@ -17,6 +17,7 @@ from tutoring.people.service import find_by_sign_in_name
 from tutoring.records import service
 from tutoring.records.models import (
     ConsentMethod,
+    Consultation,
     ExamAttempt,
     ExamRound,
     Goal,
@@ -149,6 +150,7 @@ def counts(app, learner_id: int) -> dict[str, int]:
                 CaseReview,
                 Goal,
                 GuardianConsent,
+                Consultation,
             )
         }
 
@@ -170,7 +172,7 @@ def test_erasure_removes_personal_data_and_keeps_anonymous_counts(
     assert done.status_code == 302
 
     after = counts(app, world.learner.id)
-    for kept in ("TutoringSession", "ExamAttempt", "Outcome", "StatusChange"):
+    for kept in ("TutoringSession", "ExamAttempt", "Outcome", "StatusChange", "Consultation"):
         assert after[kept] == before[kept], kept
     for gone in ("StudyNote", "CaseReview", "Goal", "GuardianConsent"):
         assert before[gone] > 0
@@ -191,6 +193,8 @@ def test_erasure_removes_personal_data_and_keeps_anonymous_counts(
         assert profile.erased_at is not None
         assert profile.status is LearnerStatus.PAUSED
         assert db.session.query(Outcome).filter_by(learner_id=learner.id).one().note == ""
+        consultation = db.session.query(Consultation).filter_by(learner_id=learner.id).one()
+        assert (consultation.own_words, consultation.notes) == ("", "")
         assert db.session.query(ApiToken).filter_by(user_id=learner.id).count() == 0
         assert service.exam_progress(learner).done == 1
     export = client.get(f"/admin/learners/{world.learner.id}/export.json").get_data(as_text=True)

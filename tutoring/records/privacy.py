@@ -171,8 +171,14 @@ def erase_learner(actor: User, learner: User, *, confirmation: str) -> str:
 
     note_ids = select(StudyNote.id).where(StudyNote.learner_id == learner.id)
     db.session.execute(delete(NoteRevision).where(NoteRevision.note_id.in_(note_ids)))
-    for model in (StudyNote, CaseReview, Goal, PlanItem, Consultation, GuardianConsent):
+    for model in (StudyNote, CaseReview, Goal, PlanItem, GuardianConsent):
         db.session.execute(delete(model).where(model.learner_id == learner.id))
+    # A consultation keeps its day (the report's 延べ件数 of past years); its words go.
+    for consultation in db.session.scalars(
+        select(Consultation).where(Consultation.learner_id == learner.id)
+    ):
+        consultation.own_words = ""
+        consultation.notes = ""
     for model in (Invitation, ApiToken, CalendarFeed):
         db.session.execute(delete(model).where(model.user_id == learner.id))
     # Drawings and writing on the learner's boards may show their name or handwriting.
