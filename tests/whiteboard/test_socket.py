@@ -47,7 +47,7 @@ def test_stroke_is_stored_and_relayed_to_the_other_participant(
         "t1",
         "pen",
         "#1a2b3c",
-        [10, 20, 30, 40.5],
+        [[10, 20], [30, 40.5]],  # CONTRACT.md's pairs, at the stored 0.1 units
     )
     assert tutor.received["stroke"] == []  # the sender is not echoed
     assert stored(app) == 1

@@ -27,6 +27,7 @@ from tutoring.scheduling.models import TutoringSession
 from tutoring.validation import ValidationError
 from tutoring.whiteboard import schema, service
 from tutoring.whiteboard.flood import FloodGuard
+from tutoring.whiteboard.wire import RawJSON
 
 NAMESPACE = "/whiteboard"
 # Events relayed as they are, never stored: cheap, and checked against the DB less often.
@@ -197,8 +198,13 @@ class WhiteboardNamespace(Namespace):
         join_room(board_room(session.id))
         if first_join:
             self._presence(connection, PresenceKind.JOINED)
-        last_seq, items = service.items_since(session.id, join.since)
-        return {"ok": True, "board_id": session.id, "last_seq": last_seq, "items": items}
+        # The items travel as pre-encoded JSON text (wire.RawJSON): the client receives an
+        # ordinary list, and the server never walks the hundreds of thousands of numbers.
+        last_seq, items = service.replay_json(session.id, join.since, join.encoding)
+        answer = {"ok": True, "board_id": session.id, "last_seq": last_seq, "items": RawJSON(items)}
+        if join.encoding != "contract":
+            answer["encoding"] = join.encoding
+        return answer
 
     def _joined_session(self, connection: Connection) -> TutoringSession:
         session = (
