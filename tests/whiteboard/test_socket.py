@@ -118,6 +118,32 @@ def test_join_since_replays_exactly_what_was_missed(board_client, tokens, open_s
     assert [i["id"] for i in again["items"]] == ["s2", "s3"]
 
 
+def test_compact_join_is_an_opt_in_and_leaves_out_what_a_clear_hid(
+    board_client, tokens, open_session
+):
+    tutor = board_client(token=tokens["tutor"])
+    tutor.call("join", {"session_id": open_session})
+    tutor.call("stroke", stroke_payload("hidden"))
+    tutor.call("clear", {"page": 0})
+    tutor.call("stroke", stroke_payload("shown", points=[[1.04, 2], [3, 4.25]]))
+    learner = board_client(token=tokens["learner"])
+    contract = learner.call("join", {"session_id": open_session})
+    assert "encoding" not in contract
+    assert [(i["seq"], i.get("points")) for i in contract["items"]] == [
+        (1, [[10, 20], [30, 40.5]]),
+        (2, None),
+        (3, [[1, 2], [3, 4.2]]),
+    ]
+    compact = learner.call("join", {"session_id": open_session, "encoding": "compact"})
+    assert (compact["encoding"], compact["last_seq"]) == ("compact", 3)
+    assert [(i["seq"], i.get("points")) for i in compact["items"]] == [
+        (2, None),
+        (3, [1, 2, 3, 4.2]),
+    ]
+    since = learner.call("join", {"session_id": open_session, "since": 2, "encoding": "compact"})
+    assert [i["id"] for i in since["items"]] == ["shown"]
+
+
 def test_undo_redo_and_clear_are_broadcast(board_client, tokens, open_session):
     tutor, learner = board_client(token=tokens["tutor"]), board_client(token=tokens["learner"])
     for client in (tutor, learner):
@@ -223,6 +249,15 @@ def test_nan_and_infinity_are_refused(app, board_client, tokens, open_session):
 def test_malformed_join_gets_an_error_ack(board_client, tokens, payload):
     answer = board_client(token=tokens["learner"]).call("join", payload)
     assert answer["ok"] is False
+
+
+@pytest.mark.parametrize("encoding", ["flat", "", 1, ["compact"]])
+def test_an_unknown_encoding_is_refused_naming_the_field(
+    board_client, tokens, open_session, encoding
+):
+    client = board_client(token=tokens["learner"])
+    answer = client.call("join", {"session_id": open_session, "encoding": encoding})
+    assert (answer["ok"], answer["error"]["field"]) == (False, "encoding")
 
 
 def test_unknown_events_get_an_error_ack(board_client, tokens):
