@@ -38,8 +38,12 @@ from whiteboard_load import (
 )
 
 
-def fill_board(url: str, folder: Path, session_id: int, items: int) -> int:
-    """Store `items` strokes of 20-100 points by the session's tutor; return the points."""
+def fill_board(url: str, folder: Path, session_id: int, items: int, clear_every: int = 0) -> int:
+    """Store `items` strokes of 20-100 points by the session's tutor; return the points.
+
+    With `clear_every`, the page of every N-th stroke is cleared after it (the board then
+    holds items / N more items, and a compact replay leaves the cleared strokes out).
+    """
     from tutoring import create_app
     from tutoring.extensions import db
     from tutoring.people.models import User
@@ -72,6 +76,8 @@ def fill_board(url: str, folder: Path, session_id: int, items: int) -> int:
                 "points": stroke,
             }
             service.add_stroke(session, tutor, parse_stroke(payload))
+            if clear_every and n % clear_every == clear_every - 1:
+                service.clear_page(session, tutor, payload["page"])
             if n % 500 == 499:
                 db.session.commit()
         db.session.commit()
@@ -80,7 +86,9 @@ def fill_board(url: str, folder: Path, session_id: int, items: int) -> int:
     return points
 
 
-async def join_once(url: str, token: str, session_id: int) -> tuple[float, dict]:
+async def join_once(
+    url: str, token: str, session_id: int, encoding: str = "compact"
+) -> tuple[float, dict]:
     """Connect, then time one `join` from emit to the acknowledgement with the replay."""
     import socketio
 
@@ -91,9 +99,10 @@ async def join_once(url: str, token: str, session_id: int) -> tuple[float, dict]
     )
     try:
         start = time.perf_counter()
-        answer = await client.call(
-            "join", {"session_id": session_id}, namespace=NAMESPACE, timeout=120
-        )
+        payload = {"session_id": session_id}
+        if encoding != "contract":
+            payload["encoding"] = encoding  # the browser's opt-in (docs/whiteboard.md)
+        answer = await client.call("join", payload, namespace=NAMESPACE, timeout=120)
         elapsed = time.perf_counter() - start
     finally:
         await client.disconnect()
@@ -122,6 +131,18 @@ def main() -> None:
     parser.add_argument("--nice", type=int, default=0, help="niceness of server and client")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--profile", action="store_true", help="py-spy the warm joins")
+    parser.add_argument(
+        "--encoding",
+        choices=("compact", "contract"),
+        default="compact",
+        help="compact: the browser's opt-in; contract: CONTRACT.md's join (points as pairs)",
+    )
+    parser.add_argument(
+        "--clear-every",
+        type=int,
+        default=0,
+        help="clear the stroke's page after every N strokes (0: never), as a tutor does",
+    )
     args = parser.parse_args()
     command, async_mode = MODES[args.mode]
     command = command.replace("{workers}", "1")
@@ -131,12 +152,14 @@ def main() -> None:
     try:
         seat = database.prepare(1)[0]
         started = time.perf_counter()
-        points = fill_board(database.template_url, folder, seat.session_id, args.items)
+        points = fill_board(
+            database.template_url, folder, seat.session_id, args.items, args.clear_every
+        )
         print(
             f"board: {args.items} strokes, {points} points, stored in "
             f"{time.perf_counter() - started:.1f} s; database={args.database}, mode={args.mode} "
-            f"(async_mode={async_mode}), server core {args.server_cores}, "
-            f"client core {args.client_core}"
+            f"(async_mode={async_mode}), encoding={args.encoding}, "
+            f"server core {args.server_cores}, client core {args.client_core}"
         )
         database.fresh()
         os.sched_setaffinity(0, {args.client_core})
@@ -152,7 +175,7 @@ def main() -> None:
                 if run == 0:
                     print(f"server log: {server.log_path}", flush=True)
                 elapsed, answer = asyncio.run(
-                    join_once(server.url, seat.learner_token, seat.session_id)
+                    join_once(server.url, seat.learner_token, seat.session_id, args.encoding)
                 )
                 cold.append(elapsed)
                 if run == args.cold - 1:
@@ -161,7 +184,9 @@ def main() -> None:
                     profiler = start_profiler(server, 3600, profile) if args.profile else None
                     for n in range(args.warm):
                         token = seat.tutor_token if n % 2 else seat.learner_token
-                        elapsed, answer = asyncio.run(join_once(server.url, token, seat.session_id))
+                        elapsed, answer = asyncio.run(
+                            join_once(server.url, token, seat.session_id, args.encoding)
+                        )
                         warm.append(elapsed)
                     rss = server.peak_rss()
                     if profiler:

@@ -20,6 +20,7 @@ Two encodings (docs/whiteboard.md):
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ MAX_BOARDS = 16
 _DRAWN = ("stroke", "image")
 _TOGGLES = ("erase", "restore")
 _POINTS_KEY = '"points":['
+_PLAIN = re.compile(r"[A-Za-z0-9_.:-]*")
 
 
 def compact_object(text: str) -> str:
@@ -71,15 +73,22 @@ def pairs_object(text: str) -> str:
     return f"{text[: start - 1]}[[{pairs}]]{text[end + 1 :]}"
 
 
+def _string(value: str | None) -> str:
+    """Return a JSON string (ids are mostly UUIDs, which need no escaping)."""
+    if value is not None and _PLAIN.fullmatch(value):
+        return f'"{value}"'
+    return json.dumps(value)
+
+
 def _item_json(seq: int, kind: str, author_id, page: int, key, body: str | None) -> str:
     """Return one item's JSON as item_json() shapes it: {seq, type, author_id, ...}."""
     head = f'{{"seq":{seq},"type":"{kind}","author_id":{"null" if author_id is None else author_id}'
     if kind in _DRAWN:
         fields = body[1:] if body and body != "{}" else "}"
         separator = "," if fields != "}" else ""
-        return f'{head},"id":{json.dumps(key)},"page":{page}{separator}{fields}'
+        return f'{head},"id":{_string(key)},"page":{page}{separator}{fields}'
     if kind in _TOGGLES:
-        return f'{head},"stroke_id":{json.dumps(key)},"page":{page}}}'
+        return f'{head},"stroke_id":{_string(key)},"page":{page}}}'
     return f'{head},"page":{page}}}'
 
 
@@ -92,9 +101,8 @@ class BoardLog:
     pages: list[int] = field(default_factory=list)
     keys: list[str | None] = field(default_factory=list)  # stroke id, or an erase's target
     compact: list[str] = field(default_factory=list)  # item JSON, points flat
-    bodies: list[str | None] = field(default_factory=list)  # for the contract form, lazily
+    # Item JSON with points as pairs, made when a client first asks (None: not yet).
     contract: list[str | None] = field(default_factory=list)
-    heads: list[tuple] = field(default_factory=list)  # (author_id,) to rebuild the head
     # (primary key, created_at) of item 1: a board deleted and made again differs; and the
     # primary key of the last item, which the next read starts from.
     first: tuple | None = None
@@ -133,9 +141,7 @@ class BoardLog:
             self.pages.append(row.page)
             self.keys.append(key)
             self.compact.append(text)
-            self.bodies.append(body)
             self.contract.append(None if body and _POINTS_KEY in body else text)
-            self.heads.append((row.author_id,))
             self.size += len(text)
             if kind in _DRAWN and key is not None:
                 self.drawn.setdefault(key, row.seq)
@@ -150,12 +156,8 @@ class BoardLog:
     def _contract_text(self, index: int) -> str:
         text = self.contract[index]
         if text is None:
-            body = pairs_object(self.bodies[index])
-            seq = index + 1
-            text = _item_json(
-                seq, self.kinds[index], self.heads[index][0], self.pages[index],
-                self.keys[index], body,
-            )  # fmt: skip
+            # "points":[ can only be the key: a quote inside a string is escaped.
+            text = pairs_object(self.compact[index])
             self.contract[index] = text
             self.size += len(text)
         return text
