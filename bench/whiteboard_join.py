@@ -86,6 +86,27 @@ def fill_board(url: str, folder: Path, session_id: int, items: int, clear_every:
     return points
 
 
+class ArrivalJSON:
+    """The client's JSON module, noting when each message arrived (before it is decoded).
+
+    The time to the message is the server's work and the transport; the rest of a join's
+    figure is the client decoding megabytes of JSON, which on a busy machine dominates.
+    """
+
+    arrivals: list[tuple[float, int]] = []
+
+    @classmethod
+    def loads(cls, text, *args, **kwargs):
+        cls.arrivals.append((time.perf_counter(), len(text)))
+        from engineio.json import loads
+
+        return loads(text, *args, **kwargs)
+
+    @staticmethod
+    def dumps(*args, **kwargs):
+        return json.dumps(*args, **kwargs)
+
+
 async def join_once(
     url: str, token: str, session_id: int, encoding: str = "compact"
 ) -> tuple[float, dict]:
@@ -93,7 +114,9 @@ async def join_once(
     import socketio
 
     # aiohttp refuses websocket messages over 4 MiB unless told otherwise; browsers take them.
-    client = socketio.AsyncClient(reconnection=False, websocket_extra_options={"max_msg_size": 0})
+    client = socketio.AsyncClient(
+        reconnection=False, websocket_extra_options={"max_msg_size": 0}, json=ArrivalJSON
+    )
     await client.connect(
         url, namespaces=[NAMESPACE], auth={"token": token}, transports=["websocket"]
     )
@@ -102,19 +125,22 @@ async def join_once(
         payload = {"session_id": session_id}
         if encoding != "contract":
             payload["encoding"] = encoding  # the browser's opt-in (docs/whiteboard.md)
+        ArrivalJSON.arrivals.clear()
         answer = await client.call("join", payload, namespace=NAMESPACE, timeout=120)
         elapsed = time.perf_counter() - start
+        # The answer is the largest message after the emit.
+        arrived = max(ArrivalJSON.arrivals, key=lambda a: a[1])[0] - start
     finally:
         await client.disconnect()
     if not answer.get("ok"):
         raise RuntimeError(f"join refused: {answer}")
-    return elapsed, answer
+    return elapsed, arrived, answer
 
 
 def report(what: str, samples: list[float]) -> None:
     ms = [s * 1000 for s in samples]
     print(
-        f"{what:<36} n={len(ms):<3} p50={percentile(ms, 50):7.1f} ms  "
+        f"{what:<42} n={len(ms):<3} p50={percentile(ms, 50):7.1f} ms  "
         f"p95={percentile(ms, 95):7.1f} ms  max={max(ms):7.1f} ms"
     )
 
@@ -167,6 +193,7 @@ def main() -> None:
             os.nice(args.nice)
         env = server_env(database.url, async_mode, False, {})
         cold, warm, answer = [], [], None
+        cold_arrived, warm_arrived = [], []
         for run in range(args.cold):
             log = folder / f"server-cold-{run}.log"
             server = Server(command, env, args.server_cores, log, nice=args.nice)
@@ -174,20 +201,22 @@ def main() -> None:
                 server.wait_healthy()
                 if run == 0:
                     print(f"server log: {server.log_path}", flush=True)
-                elapsed, answer = asyncio.run(
+                elapsed, arrived, answer = asyncio.run(
                     join_once(server.url, seat.learner_token, seat.session_id, args.encoding)
                 )
                 cold.append(elapsed)
+                cold_arrived.append(arrived)
                 if run == args.cold - 1:
                     # Warm: the same server, new connections, alternating tutor and learner.
                     profile = folder / "profile-warm.txt"
                     profiler = start_profiler(server, 3600, profile) if args.profile else None
                     for n in range(args.warm):
                         token = seat.tutor_token if n % 2 else seat.learner_token
-                        elapsed, answer = asyncio.run(
+                        elapsed, arrived, answer = asyncio.run(
                             join_once(server.url, token, seat.session_id, args.encoding)
                         )
                         warm.append(elapsed)
+                        warm_arrived.append(arrived)
                     rss = server.peak_rss()
                     if profiler:
                         profiler.send_signal(signal.SIGINT)  # py-spy writes on SIGINT
@@ -196,6 +225,8 @@ def main() -> None:
                 server.stop()
         report("join, cold (first after start)", cold)
         report("join, warm", warm)
+        report("  cold, to the message (before decoding)", cold_arrived)
+        report("  warm, to the message (before decoding)", warm_arrived)
         body = json.dumps(answer, separators=(",", ":"), ensure_ascii=False).encode()
         started = time.perf_counter()
         for _ in range(5):
