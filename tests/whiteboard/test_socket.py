@@ -338,3 +338,22 @@ def test_a_handshake_from_a_foreign_origin_is_refused(live_server, tokens, progr
             wait_timeout=5,
         )
     # Every other test here connects with the client's default Origin, this site's own.
+
+
+def test_a_slow_answer_excuses_the_backlog_behind_it(
+    monkeypatch, board_client, tokens, open_session
+):
+    from tutoring.extensions import socketio as server
+    from tutoring.whiteboard import events
+
+    namespace = server.server.namespace_handlers[events.NAMESPACE]
+    client = board_client(token=tokens["learner"])
+    client.call("join", {"session_id": open_session})
+    [connection] = [
+        c for sid, c in namespace.connections.items() if sid == client.sio.get_sid(events.NAMESPACE)
+    ]
+    assert namespace.watching  # the stall ticker runs while anyone is connected
+    assert connection.guard.messages.extra == 0
+    monkeypatch.setattr(events, "SLOW_HANDLER_SECONDS", 0.0)  # every answer counts as slow
+    client.call("pointer", {"page": 0, "x": 1, "y": 1})
+    assert connection.guard.messages.extra > 0
