@@ -194,6 +194,9 @@ def main() -> None:
         env = server_env(database.url, async_mode, False, {})
         cold, warm, answer = [], [], None
         cold_arrived, warm_arrived = [], []
+        # Server CPU (utime + stime) per connect + join + disconnect: what a busy machine
+        # does not inflate the way it inflates wall-clock times.
+        cold_cpu, warm_cpu = [], []
         for run in range(args.cold):
             log = folder / f"server-cold-{run}.log"
             server = Server(command, env, args.server_cores, log, nice=args.nice)
@@ -201,9 +204,11 @@ def main() -> None:
                 server.wait_healthy()
                 if run == 0:
                     print(f"server log: {server.log_path}", flush=True)
+                used = server.cpu()
                 elapsed, arrived, answer = asyncio.run(
                     join_once(server.url, seat.learner_token, seat.session_id, args.encoding)
                 )
+                cold_cpu.append(server.cpu() - used)
                 cold.append(elapsed)
                 cold_arrived.append(arrived)
                 if run == args.cold - 1:
@@ -212,9 +217,11 @@ def main() -> None:
                     profiler = start_profiler(server, 3600, profile) if args.profile else None
                     for n in range(args.warm):
                         token = seat.tutor_token if n % 2 else seat.learner_token
+                        used = server.cpu()
                         elapsed, arrived, answer = asyncio.run(
                             join_once(server.url, token, seat.session_id, args.encoding)
                         )
+                        warm_cpu.append(server.cpu() - used)
                         warm.append(elapsed)
                         warm_arrived.append(arrived)
                     rss = server.peak_rss()
@@ -227,6 +234,8 @@ def main() -> None:
         report("join, warm", warm)
         report("  cold, to the message (before decoding)", cold_arrived)
         report("  warm, to the message (before decoding)", warm_arrived)
+        report("  cold, server CPU per connect+join", cold_cpu)
+        report("  warm, server CPU per connect+join", warm_cpu)
         body = json.dumps(answer, separators=(",", ":"), ensure_ascii=False).encode()
         started = time.perf_counter()
         for _ in range(5):
