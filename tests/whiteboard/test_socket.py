@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -265,7 +266,15 @@ def test_unknown_events_get_an_error_ack(board_client, tokens):
     assert answer == {"ok": False, "error": {"code": "unknown_event", "message": "Unknown event."}}
 
 
-def test_a_flood_is_refused_then_disconnected(board_client, tokens, open_session):
+def test_a_flood_is_refused_then_disconnected(monkeypatch, board_client, tokens, open_session):
+    from tutoring.extensions import socketio as server
+    from tutoring.whiteboard import events
+
+    # A loaded test machine holds the server up now and then; that must not excuse the flood
+    # here (the excuse has its own tests).
+    namespace = server.server.namespace_handlers[events.NAMESPACE]
+    monkeypatch.setattr(events, "SLOW_HANDLER_SECONDS", float("inf"))
+    monkeypatch.setattr(namespace.stalls, "tolerance", float("inf"))
     client = board_client(token=tokens["learner"])
     client.call("join", {"session_id": open_session})
     answers = []
@@ -353,7 +362,9 @@ def test_a_slow_answer_excuses_the_backlog_behind_it(
         c for sid, c in namespace.connections.items() if sid == client.sio.get_sid(events.NAMESPACE)
     ]
     assert namespace.watching  # the stall ticker runs while anyone is connected
-    assert connection.guard.messages.extra == 0
     monkeypatch.setattr(events, "SLOW_HANDLER_SECONDS", 0.0)  # every answer counts as slow
+    before = time.monotonic()
     client.call("pointer", {"page": 0, "x": 1, "y": 1})
-    assert connection.guard.messages.extra > 0
+    bucket = connection.guard.messages
+    assert bucket.extra > 0
+    assert bucket.extra_until >= before + 1.0  # for at least a second after the answer
