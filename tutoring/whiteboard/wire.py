@@ -39,14 +39,16 @@ def dumps(obj: Any, **kwargs: Any) -> str:
     """Encode like json.dumps; each RawJSON inside is written as its text."""
     raws: list[str] = []
     # A marker no encoded value can contain: a NUL (never accepted from clients) and a
-    # random word chosen for this call.
-    nonce = secrets.token_hex(8)
+    # random word, drawn only for a message that has raw parts (most have none).
+    nonce: list[str] = []
     fallback = kwargs.pop("default", None)
 
     def default(value: Any) -> Any:
         if isinstance(value, RawJSON):
+            if not nonce:
+                nonce.append(secrets.token_hex(8))
             raws.append(value.text)
-            return f"\x00raw:{nonce}:{len(raws) - 1}\x00"
+            return f"\x00raw:{nonce[0]}:{len(raws) - 1}\x00"
         if fallback is not None:
             return fallback(value)
         raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
@@ -54,6 +56,6 @@ def dumps(obj: Any, **kwargs: Any) -> str:
     text = json.dumps(obj, default=default, **kwargs)
     ascii_only = kwargs.get("ensure_ascii", True)
     for number, raw in enumerate(raws):
-        marker = json.dumps(f"\x00raw:{nonce}:{number}\x00", ensure_ascii=ascii_only)
+        marker = json.dumps(f"\x00raw:{nonce[0]}:{number}\x00", ensure_ascii=ascii_only)
         text = text.replace(marker, raw, 1)
     return text
