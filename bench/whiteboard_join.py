@@ -38,8 +38,12 @@ from whiteboard_load import (
 )
 
 
-def fill_board(url: str, folder: Path, session_id: int, items: int) -> int:
-    """Store `items` strokes of 20-100 points by the session's tutor; return the points."""
+def fill_board(url: str, folder: Path, session_id: int, items: int, clear_every: int = 0) -> int:
+    """Store `items` strokes of 20-100 points by the session's tutor; return the points.
+
+    With `clear_every`, the page of every N-th stroke is cleared after it (the board then
+    holds items / N more items, and a compact replay leaves the cleared strokes out).
+    """
     from tutoring import create_app
     from tutoring.extensions import db
     from tutoring.people.models import User
@@ -72,6 +76,8 @@ def fill_board(url: str, folder: Path, session_id: int, items: int) -> int:
                 "points": stroke,
             }
             service.add_stroke(session, tutor, parse_stroke(payload))
+            if clear_every and n % clear_every == clear_every - 1:
+                service.clear_page(session, tutor, payload["page"])
             if n % 500 == 499:
                 db.session.commit()
         db.session.commit()
@@ -80,32 +86,61 @@ def fill_board(url: str, folder: Path, session_id: int, items: int) -> int:
     return points
 
 
-async def join_once(url: str, token: str, session_id: int) -> tuple[float, dict]:
+class ArrivalJSON:
+    """The client's JSON module, noting when each message arrived (before it is decoded).
+
+    The time to the message is the server's work and the transport; the rest of a join's
+    figure is the client decoding megabytes of JSON, which on a busy machine dominates.
+    """
+
+    arrivals: list[tuple[float, int]] = []
+
+    @classmethod
+    def loads(cls, text, *args, **kwargs):
+        cls.arrivals.append((time.perf_counter(), len(text)))
+        from engineio.json import loads
+
+        return loads(text, *args, **kwargs)
+
+    @staticmethod
+    def dumps(*args, **kwargs):
+        return json.dumps(*args, **kwargs)
+
+
+async def join_once(
+    url: str, token: str, session_id: int, encoding: str = "compact"
+) -> tuple[float, dict]:
     """Connect, then time one `join` from emit to the acknowledgement with the replay."""
     import socketio
 
     # aiohttp refuses websocket messages over 4 MiB unless told otherwise; browsers take them.
-    client = socketio.AsyncClient(reconnection=False, websocket_extra_options={"max_msg_size": 0})
+    client = socketio.AsyncClient(
+        reconnection=False, websocket_extra_options={"max_msg_size": 0}, json=ArrivalJSON
+    )
     await client.connect(
         url, namespaces=[NAMESPACE], auth={"token": token}, transports=["websocket"]
     )
     try:
         start = time.perf_counter()
-        answer = await client.call(
-            "join", {"session_id": session_id}, namespace=NAMESPACE, timeout=120
-        )
+        payload = {"session_id": session_id}
+        if encoding != "contract":
+            payload["encoding"] = encoding  # the browser's opt-in (docs/whiteboard.md)
+        ArrivalJSON.arrivals.clear()
+        answer = await client.call("join", payload, namespace=NAMESPACE, timeout=120)
         elapsed = time.perf_counter() - start
+        # The answer is the largest message after the emit.
+        arrived = max(ArrivalJSON.arrivals, key=lambda a: a[1])[0] - start
     finally:
         await client.disconnect()
     if not answer.get("ok"):
         raise RuntimeError(f"join refused: {answer}")
-    return elapsed, answer
+    return elapsed, arrived, answer
 
 
 def report(what: str, samples: list[float]) -> None:
     ms = [s * 1000 for s in samples]
     print(
-        f"{what:<36} n={len(ms):<3} p50={percentile(ms, 50):7.1f} ms  "
+        f"{what:<42} n={len(ms):<3} p50={percentile(ms, 50):7.1f} ms  "
         f"p95={percentile(ms, 95):7.1f} ms  max={max(ms):7.1f} ms"
     )
 
@@ -122,6 +157,18 @@ def main() -> None:
     parser.add_argument("--nice", type=int, default=0, help="niceness of server and client")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--profile", action="store_true", help="py-spy the warm joins")
+    parser.add_argument(
+        "--encoding",
+        choices=("compact", "contract"),
+        default="compact",
+        help="compact: the browser's opt-in; contract: CONTRACT.md's join (points as pairs)",
+    )
+    parser.add_argument(
+        "--clear-every",
+        type=int,
+        default=0,
+        help="clear the stroke's page after every N strokes (0: never), as a tutor does",
+    )
     args = parser.parse_args()
     command, async_mode = MODES[args.mode]
     command = command.replace("{workers}", "1")
@@ -131,12 +178,14 @@ def main() -> None:
     try:
         seat = database.prepare(1)[0]
         started = time.perf_counter()
-        points = fill_board(database.template_url, folder, seat.session_id, args.items)
+        points = fill_board(
+            database.template_url, folder, seat.session_id, args.items, args.clear_every
+        )
         print(
             f"board: {args.items} strokes, {points} points, stored in "
             f"{time.perf_counter() - started:.1f} s; database={args.database}, mode={args.mode} "
-            f"(async_mode={async_mode}), server core {args.server_cores}, "
-            f"client core {args.client_core}"
+            f"(async_mode={async_mode}), encoding={args.encoding}, "
+            f"server core {args.server_cores}, client core {args.client_core}"
         )
         database.fresh()
         os.sched_setaffinity(0, {args.client_core})
@@ -144,6 +193,10 @@ def main() -> None:
             os.nice(args.nice)
         env = server_env(database.url, async_mode, False, {})
         cold, warm, answer = [], [], None
+        cold_arrived, warm_arrived = [], []
+        # Server CPU (utime + stime) per connect + join + disconnect: what a busy machine
+        # does not inflate the way it inflates wall-clock times.
+        cold_cpu, warm_cpu = [], []
         for run in range(args.cold):
             log = folder / f"server-cold-{run}.log"
             server = Server(command, env, args.server_cores, log, nice=args.nice)
@@ -151,18 +204,26 @@ def main() -> None:
                 server.wait_healthy()
                 if run == 0:
                     print(f"server log: {server.log_path}", flush=True)
-                elapsed, answer = asyncio.run(
-                    join_once(server.url, seat.learner_token, seat.session_id)
+                used = server.cpu()
+                elapsed, arrived, answer = asyncio.run(
+                    join_once(server.url, seat.learner_token, seat.session_id, args.encoding)
                 )
+                cold_cpu.append(server.cpu() - used)
                 cold.append(elapsed)
+                cold_arrived.append(arrived)
                 if run == args.cold - 1:
                     # Warm: the same server, new connections, alternating tutor and learner.
                     profile = folder / "profile-warm.txt"
                     profiler = start_profiler(server, 3600, profile) if args.profile else None
                     for n in range(args.warm):
                         token = seat.tutor_token if n % 2 else seat.learner_token
-                        elapsed, answer = asyncio.run(join_once(server.url, token, seat.session_id))
+                        used = server.cpu()
+                        elapsed, arrived, answer = asyncio.run(
+                            join_once(server.url, token, seat.session_id, args.encoding)
+                        )
+                        warm_cpu.append(server.cpu() - used)
                         warm.append(elapsed)
+                        warm_arrived.append(arrived)
                     rss = server.peak_rss()
                     if profiler:
                         profiler.send_signal(signal.SIGINT)  # py-spy writes on SIGINT
@@ -171,6 +232,10 @@ def main() -> None:
                 server.stop()
         report("join, cold (first after start)", cold)
         report("join, warm", warm)
+        report("  cold, to the message (before decoding)", cold_arrived)
+        report("  warm, to the message (before decoding)", warm_arrived)
+        report("  cold, server CPU per connect+join", cold_cpu)
+        report("  warm, server CPU per connect+join", warm_cpu)
         body = json.dumps(answer, separators=(",", ":"), ensure_ascii=False).encode()
         started = time.perf_counter()
         for _ in range(5):

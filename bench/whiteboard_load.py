@@ -149,7 +149,8 @@ def server_env(database_url: str, async_mode: str, redis: bool, extra: dict) -> 
 
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_NAME = "manabi_bench_wb"
+# Its own database per developer on a shared server: BENCH_PG_NAME=manabi_bench_<name>.
+PG_NAME = os.environ.get("BENCH_PG_NAME", "manabi_bench_wb")
 
 
 class Database:

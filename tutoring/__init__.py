@@ -174,6 +174,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
 def register_extensions(app: Flask) -> None:
     from tutoring.i18n import register_filters, select_locale
     from tutoring.people.models import User
+    from tutoring.whiteboard import wire as whiteboard_wire
 
     for module in MODEL_MODULES:
         importlib.import_module(module)
@@ -201,6 +202,8 @@ def register_extensions(app: Flask) -> None:
         max_http_buffer_size=app.config["SOCKETIO_MAX_MESSAGE_BYTES"],
         logger=False,
         engineio_logger=False,
+        # json.dumps plus pre-encoded parts: a board's replay is sent as the cached text.
+        json=whiteboard_wire,
     )
     register_filters(app)
 

@@ -155,9 +155,27 @@ describe("joining", () => {
     start();
     socket.up();
     const payload = joinWith([item(1, "a"), item(2, "b")], 2);
-    assert.deepEqual(payload, { session_id: 42, since: 0 });
+    assert.deepEqual(payload, { session_id: 42, since: 0, encoding: "compact" });
     assert.deepEqual(board.visible(0).map((s) => s.id), ["a", "b"]);
     assert.equal(sync.state, "connected");
+  });
+
+  it("takes the compact replay: flat points, and gaps where a clear hid strokes", () => {
+    start();
+    socket.up();
+    // Seq 1 (a stroke) was cleared by seq 2, so the server left it out.
+    joinWith(
+      [
+        { seq: 2, type: "clear", page: 0, author_id: 1 },
+        { ...item(3, "c"), points: [1, 2, 3, 4.5] },
+      ],
+      3,
+    );
+    assert.deepEqual(board.visible(0).map((s) => [s.id, s.points]), [["c", [[1, 2], [3, 4.5]]]]);
+    assert.equal(sync.cursor.confirmed, 3);
+    socket.drop();
+    socket.up();
+    assert.equal(socket.take("join")[0].payload.since, 3);
   });
 
   it("joins again after every reconnect, asking only for what it missed", () => {
@@ -168,11 +186,11 @@ describe("joining", () => {
     socket.drop();
     assert.equal(sync.state, "reconnecting");
     socket.up();
-    assert.deepEqual(joinWith([item(4, "d")], 4), { session_id: 42, since: 3 });
+    assert.deepEqual(joinWith([item(4, "d")], 4), { session_id: 42, since: 3, encoding: "compact" });
     assert.deepEqual(board.visible(0).map((s) => s.id), ["a", "b", "c", "d"]);
     socket.drop();
     socket.up();
-    assert.deepEqual(socket.take("join")[0].payload, { session_id: 42, since: 4 });
+    assert.deepEqual(socket.take("join")[0].payload, { session_id: 42, since: 4, encoding: "compact" });
   });
 
   it("asks again from before a gap rather than from the highest seq seen", () => {

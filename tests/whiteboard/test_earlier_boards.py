@@ -98,7 +98,7 @@ def test_tutor_copies_what_a_page_shows_into_todays_board_once(
     assert first.status_code == 201
     copied = first.json["items"]
     assert [(i["type"], i["page"], i["points"]) for i in copied] == [
-        ("stroke", 2, [10, 20, 30, 40.5])
+        ("stroke", 2, [[10, 20], [30, 40.5]])
     ] * 2
     again = client.post(
         url,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tutoring.whiteboard.flood import FloodGuard, TokenBucket
+from tutoring.whiteboard.flood import MAX_EXCUSED_SECONDS, FloodGuard, StallMeter, TokenBucket
 
 
 def allowed(bucket: TokenBucket, times) -> int:
@@ -92,3 +92,70 @@ def test_guard_forgives_occasional_refusals():
         assert verdicts.count("refuse") == 2
         now += 3.0
     assert guard.check(now) == "ok"
+
+
+# Messages are counted when they are handled. When the server falls behind, an honest
+# client's messages queue and are handled at once; `excuse` keeps that from looking like a
+# flood, without letting a real flood through.
+
+
+def replay_backlog(guard: FloodGuard, *, rate: float, stall: float, excuse: bool) -> list[str]:
+    """A client sends `rate` messages a second; the server reads nothing for `stall` seconds."""
+    verdicts = [guard.check(i / rate) for i in range(int(rate * 5))]  # 5 s in step
+    resumed = 5.0 + stall
+    if excuse:
+        guard.excuse(stall, resumed)
+    backlog = int(rate * stall)
+    verdicts += [guard.check(resumed + i * 1e-4) for i in range(backlog)]
+    # Then on as before.
+    verdicts += [guard.check(resumed + 0.1 + i / rate) for i in range(int(rate * 5))]
+    return verdicts
+
+
+def test_a_backlog_after_a_server_stall_is_not_a_flood():
+    verdicts = replay_backlog(FloodGuard(), rate=40, stall=12, excuse=True)
+    assert set(verdicts) == {"ok"}
+
+
+def test_without_the_excuse_the_same_backlog_was_refused():
+    # What happened before: 480 queued messages against a burst of 120.
+    verdicts = replay_backlog(FloodGuard(), rate=40, stall=12, excuse=False)
+    assert "refuse" in verdicts or "disconnect" in verdicts
+
+
+def test_an_excused_stall_still_stops_a_flood():
+    guard = FloodGuard()
+    assert guard.check(0.0) == "ok"
+    guard.excuse(10, 10.0)  # the server was held up for 10 s
+    verdicts = [guard.check(10.0 + i * 1e-6) for i in range(5000)]
+    # What 10 s at the rate allows on top of the burst, not more; then the disconnect.
+    assert 719 <= verdicts.count("ok") <= 720
+    assert verdicts[-1] == "disconnect"
+
+
+def test_an_excuse_does_not_outlast_the_backlog():
+    guard = FloodGuard()
+    assert guard.check(0.0) == "ok"
+    guard.excuse(10, 10.0)
+    # Nobody used it; a minute later a burst is the ordinary burst again.
+    verdicts = [guard.check(70.0 + i * 1e-6) for i in range(400)]
+    assert verdicts.count("ok") == 120
+
+
+def test_excuses_are_bounded():
+    guard = FloodGuard()
+    assert guard.check(0.0) == "ok"
+    for n in range(3):
+        guard.excuse(3600, 3600.0 + n)  # hours: at most MAX_EXCUSED_SECONDS count
+    verdicts = [guard.check(3602.0 + i * 1e-6) for i in range(6000)]
+    assert verdicts.count("ok") == 120 + int(MAX_EXCUSED_SECONDS * 60)
+
+
+def test_stall_meter_counts_only_real_lateness():
+    meter = StallMeter(interval=0.25, tolerance=0.05)
+    for lateness in (0.001, 0.04, -0.01):
+        meter.tick(lateness)
+    assert meter.total == 0
+    meter.tick(2.5)
+    meter.tick(0.5)
+    assert meter.total == 3.0

@@ -56,6 +56,10 @@ def test_join_valid():
     assert parse_join({"session_id": 7, "since": 0}) == Join(7, 0)
     assert parse_join({"session_id": 7, "since": 120}) == Join(7, 120)
     assert parse_join({"session_id": 7, "since": None}) == Join(7, None)
+    # Extension: the compact replay is asked for; without it, the contract's form.
+    assert parse_join({"session_id": 7, "encoding": "compact"}).encoding == "compact"
+    assert parse_join({"session_id": 7, "encoding": None}).encoding == "contract"
+    assert parse_join({"session_id": 7}).encoding == "contract"
 
 
 @pytest.mark.parametrize(
@@ -72,6 +76,8 @@ def test_join_valid():
         ({"session_id": 7, "since": "3"}, "since"),
         ({"session_id": 7, "since": False}, "since"),
         ({"session_id": 7, "since": 1.5}, "since"),
+        ({"session_id": 7, "encoding": "flat"}, "encoding"),
+        ({"session_id": 7, "encoding": 1}, "encoding"),
     ],
 )
 def test_join_invalid(payload, field):

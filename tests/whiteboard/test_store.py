@@ -81,12 +81,12 @@ def test_replay_since_returns_exactly_the_later_items(board):
     assert service.items_since(session.id, 5) == (5, [])
 
 
-def test_points_are_replayed_flat_and_rounded(board):
+def test_points_are_replayed_as_pairs_rounded(board):
     session, tutor, _ = board
     service.add_stroke(session, tutor, stroke("p", points=((1, 2), (3.25, 4.04))))
     db.session.commit()
     item = service.items_since(session.id, 0)[1][0]
-    assert item["points"] == [1, 2, 3.2, 4]  # [x, y, x, y] at 0.1 units
+    assert item["points"] == [[1, 2], [3.2, 4]]  # CONTRACT.md's pairs, at 0.1 units
     assert (item["tool"], item["color"], item["width"], item["page"]) == ("pen", "#112233", 2.0, 0)
 
 

@@ -27,13 +27,17 @@ from tutoring.scheduling import service as scheduling
 from tutoring.scheduling.models import TutoringSession
 from tutoring.validation import ValidationError
 from tutoring.whiteboard import schema, service
-from tutoring.whiteboard.flood import FloodGuard
+from tutoring.whiteboard.flood import FloodGuard, StallMeter
+from tutoring.whiteboard.wire import RawJSON
 
 NAMESPACE = "/whiteboard"
 # Events relayed as they are, never stored: cheap, and checked against the DB less often.
 RELAYED = {"stroke:live", "pointer"}
 # How long a connection trusts its user's account state between checks on relayed events.
 RECHECK_SECONDS = 5.0
+# A handler running longer than this holds up the connection's next messages: excused.
+# Shorter delays leave a backlog the burst absorbs anyway.
+SLOW_HANDLER_SECONDS = 0.5
 
 
 @dataclass
@@ -45,6 +49,7 @@ class Connection:
     guard: FloodGuard = field(default_factory=FloodGuard)
     session_id: int | None = None
     checked_at: float = field(default_factory=time.monotonic)
+    stalls_seen: float = 0.0  # StallMeter.total when this connection last sent
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,8 @@ class WhiteboardNamespace(Namespace):
     def __init__(self, namespace: str = NAMESPACE) -> None:
         super().__init__(namespace)
         self.connections: dict[str, Connection] = {}
+        self.stalls = StallMeter()
+        self.watching = False
 
     # Dispatch
 
@@ -96,7 +103,14 @@ class WhiteboardNamespace(Namespace):
             connection = self.connections.get(request.sid)
             if connection is None:
                 return refusal("unauthorized", _("Sign in first."))
-            verdict = connection.guard.check(time.monotonic())
+            # Messages that queued while the process was held up are not a flood.
+            now = time.monotonic()
+            stalled, connection.stalls_seen = (
+                self.stalls.total - connection.stalls_seen,
+                self.stalls.total,
+            )
+            connection.guard.excuse(stalled, now)
+            verdict = connection.guard.check(now)
             if verdict == "disconnect":
                 current_app.logger.warning("whiteboard: disconnecting a flooding client")
                 self._disconnect_after_answer(request.sid)
@@ -107,6 +121,7 @@ class WhiteboardNamespace(Namespace):
             if user is None:
                 self._disconnect_after_answer(request.sid)
                 return refusal("unauthorized", _("Sign in first."))
+            started = time.monotonic()
             try:
                 return handler(user, connection, payload[0] if payload else None)
             except ValidationError as error:
@@ -118,8 +133,22 @@ class WhiteboardNamespace(Namespace):
                 return refusal(
                     "server_error", _("Something went wrong on our side. Please try again later.")
                 )
+            finally:
+                # While a handler runs, the connection's next messages wait unread.
+                finished = time.monotonic()
+                if finished - started > SLOW_HANDLER_SECONDS:
+                    connection.guard.excuse(finished - started, finished)
 
         return run
+
+    def _watch_stalls(self) -> None:
+        """Measure how late a ticker wakes while anyone is connected (see StallMeter)."""
+        interval = self.stalls.interval
+        while self.connections:
+            started = time.monotonic()
+            self.socketio.sleep(interval)
+            self.stalls.tick(time.monotonic() - started - interval)
+        self.watching = False
 
     def _disconnect_after_answer(self, sid: str) -> None:
         """Close the socket once this event's answer has gone out (closing now would drop it)."""
@@ -159,8 +188,13 @@ class WhiteboardNamespace(Namespace):
             user = current_user._get_current_object()
         if user is None or not may_use_whiteboard(user):
             raise ConnectionRefusedError("unauthorized")
-        self.connections[request.sid] = Connection(user.id, user.session_version)
+        self.connections[request.sid] = Connection(
+            user.id, user.session_version, stalls_seen=self.stalls.total
+        )
         join_room(user_room(user.id))
+        if not self.watching:
+            self.watching = True
+            self.socketio.start_background_task(self._watch_stalls)
 
     def on_disconnect(self, reason: Any = None) -> None:
         """A dropped or closed socket ends its presence on the board."""
@@ -198,8 +232,13 @@ class WhiteboardNamespace(Namespace):
         join_room(board_room(session.id))
         if first_join:
             self._presence(connection, PresenceKind.JOINED)
-        last_seq, items = service.items_since(session.id, join.since)
-        return {"ok": True, "board_id": session.id, "last_seq": last_seq, "items": items}
+        # The items travel as pre-encoded JSON text (wire.RawJSON): the client receives an
+        # ordinary list, and the server never walks the hundreds of thousands of numbers.
+        last_seq, items = service.replay_json(session.id, join.since, join.encoding)
+        answer = {"ok": True, "board_id": session.id, "last_seq": last_seq, "items": RawJSON(items)}
+        if join.encoding != "contract":
+            answer["encoding"] = join.encoding
+        return answer
 
     def _joined_session(self, connection: Connection) -> TutoringSession:
         session = (

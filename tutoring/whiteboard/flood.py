@@ -22,6 +22,9 @@ BURST = 120.0
 # Refusals in a row (forgiven slowly, see FloodGuard) before the connection is dropped.
 DISCONNECT_AFTER = 60
 FORGIVE_PER_SECOND = 2.0
+# The longest server delay whose backlog is excused (see FloodGuard.excuse): a client may
+# then send at most RATE_PER_SECOND × this many messages at once, beyond the burst.
+MAX_EXCUSED_SECONDS = 30.0
 
 
 @dataclass
@@ -36,6 +39,9 @@ class TokenBucket:
     burst: float
     tokens: float = field(init=False)
     updated: float | None = field(init=False, default=None)
+    # Room above the burst for a while (see raise_ceiling), so a backlog is not clipped.
+    extra: float = field(init=False, default=0.0)
+    extra_until: float = field(init=False, default=0.0)
 
     def __post_init__(self) -> None:
         if self.rate_per_second < 0 or self.burst <= 0:
@@ -52,11 +58,29 @@ class TokenBucket:
             return True
         return False
 
+    def raise_ceiling(self, tokens: float, now: float, until: float, most: float) -> None:
+        """Let the bucket hold up to `tokens` more than the burst until `until` (at most `most`).
+
+        Refill still comes only with time at the rate: this only stops the burst from
+        discarding what accrued while the caller could not take messages.
+        """
+        if now > self.extra_until:
+            self.extra = 0.0
+        self.extra = min(most, self.extra + tokens)
+        self.extra_until = max(self.extra_until, until)
+
     def _refill(self, now: float) -> None:
+        ceiling = self.burst
+        if self.extra and now <= self.extra_until:
+            ceiling += self.extra
+        else:
+            self.extra = 0.0
         if self.updated is not None:
             # A clock that steps back (it should not: use a monotonic one) refills nothing.
             elapsed = max(0.0, now - self.updated)
-            self.tokens = min(self.burst, self.tokens + elapsed * self.rate_per_second)
+            self.tokens = min(ceiling, self.tokens + elapsed * self.rate_per_second)
+        else:
+            self.tokens = min(ceiling, self.tokens)
         if self.updated is None or now > self.updated:
             self.updated = now
 
@@ -85,6 +109,25 @@ class FloodGuard:
         self.patience = TokenBucket(forgive_per_second, disconnect_after)
         self.disconnected = False
 
+    def excuse(self, seconds: float, now: float) -> None:
+        """Tell the guard the server did not read this connection for `seconds` until `now`.
+
+        The time is counted when a message is handled, not when it arrived: while the server
+        is stalled (a slow handler of this connection, or the whole process held up), an
+        honest client's messages queue and then come in at once. The bucket refills with
+        time as always; here its ceiling is raised by what accrued during the delay, for as
+        long again as the delay (at least a second), so that backlog is not counted as a
+        flood. A client idle for a long time gains nothing (no delay of ours is excused),
+        and at most MAX_EXCUSED_SECONDS of backlog is ever excused.
+        """
+        if seconds <= 0:
+            return
+        seconds = min(seconds, MAX_EXCUSED_SECONDS)
+        rate = self.messages.rate_per_second
+        self.messages.raise_ceiling(
+            seconds * rate, now, now + max(1.0, seconds), MAX_EXCUSED_SECONDS * rate
+        )
+
     def check(self, now: float, cost: float = 1.0) -> Verdict:
         """Return "ok" to handle the message, "refuse" to answer an error, or "disconnect"."""
         if self.disconnected:
@@ -95,3 +138,23 @@ class FloodGuard:
             return "refuse"
         self.disconnected = True
         return "disconnect"
+
+
+class StallMeter:
+    """Count how long a process was held up: a ticker that should wake every `interval`.
+
+    `tick(lateness)` is called by a background task with how late it woke; lateness beyond
+    `tolerance` is time in which no connection of the process was read (the gevent hub or
+    the interpreter was busy elsewhere). Shorter delays (a busy machine) are left to the
+    burst, which absorbs their backlog anyway. Connections compare `total` with the value at
+    their previous message and excuse the difference (FloodGuard.excuse).
+    """
+
+    def __init__(self, interval: float = 0.25, tolerance: float = 0.5) -> None:
+        self.interval = interval
+        self.tolerance = tolerance
+        self.total = 0.0
+
+    def tick(self, lateness: float) -> None:
+        if lateness > self.tolerance:
+            self.total += lateness

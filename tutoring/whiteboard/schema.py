@@ -47,6 +47,8 @@ class Join:
 
     session_id: int
     since: int | None = None
+    # Extension of CONTRACT.md: "compact" asks for the compact replay (docs/whiteboard.md).
+    encoding: str = "contract"
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,12 +307,20 @@ def _form_integer(data: Mapping[str, Any], field: str, *, minimum: int, maximum:
 # One parse function per client→server event of CONTRACT.md.
 
 
+ENCODINGS = ("contract", "compact")
+
+
 def parse_join(payload: Any) -> Join:
-    """Validate `join {session_id, since?}`."""
+    """Validate `join {session_id, since?, encoding?}` (encoding: an extension)."""
     data = _object(payload)
     session_id = _integer(data, "session_id", minimum=1)
     since = None if data.get("since") is None else _integer(data, "since", minimum=0)
-    return Join(session_id=session_id, since=since)
+    encoding = data.get("encoding")
+    if encoding is None:
+        encoding = "contract"
+    elif not isinstance(encoding, str) or encoding not in ENCODINGS:
+        raise ValidationError("encoding", _l("Unknown encoding."))
+    return Join(session_id=session_id, since=since, encoding=encoding)
 
 
 def _drawn(data: dict[str, Any], max_points: int) -> dict[str, Any]:
@@ -404,6 +414,13 @@ def encode_points(points: Iterable[Sequence[float]]) -> list[float | int]:
         flat.append(_compact(x))
         flat.append(_compact(y))
     return flat
+
+
+def point_pairs(points: Sequence) -> list:
+    """Return stored points as [[x, y], ...], the numbers as stored (flat or already pairs)."""
+    if not points or isinstance(points[0], list):
+        return list(points)
+    return [[points[i], points[i + 1]] for i in range(0, len(points) - 1, 2)]
 
 
 def decode_points(flat: Sequence[float]) -> list[list[float]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from pathlib import Path
 
@@ -19,7 +20,8 @@ from tutoring.scheduling.models import TutoringSession
 from tutoring.validation import ValidationError
 from tutoring.whiteboard.images import fit_on_page
 from tutoring.whiteboard.models import Board, BoardItem, BoardSnapshot, ItemType
-from tutoring.whiteboard.schema import Stroke, encode_points
+from tutoring.whiteboard.replay import CONTRACT, replay
+from tutoring.whiteboard.schema import Stroke, encode_points, point_pairs
 
 
 def _next_seq(session_id: int) -> int:
@@ -60,10 +62,15 @@ def _append(session: TutoringSession, author: User, item_type: ItemType, **field
 
 
 def item_json(item: BoardItem) -> dict:
-    """Return an item as replayed and broadcast: {seq, type, author_id, ...}."""
+    """Return an item as CONTRACT.md has it broadcast: {seq, type, author_id, ...}.
+
+    Points are stored flat; here they are [[x, y], ...] pairs, as every client expects.
+    """
     body = {"seq": item.seq, "type": item.type.value, "author_id": item.author_id}
     if item.type in (ItemType.STROKE, ItemType.IMAGE):
         body.update(id=item.stroke_id, page=item.page, **item.data)
+        if "points" in body:
+            body["points"] = point_pairs(body["points"])
     elif item.type in (ItemType.ERASE, ItemType.RESTORE):
         body.update(stroke_id=item.target_id, page=item.page)
     else:
@@ -158,16 +165,19 @@ def clear_page(session: TutoringSession, author: User, page: int) -> BoardItem:
 
 
 def items_since(session_id: int, since: int | None) -> tuple[int, list[dict]]:
-    """Return the board's last seq and every item after `since`, in order (one query)."""
-    board = db.session.get(Board, session_id)
-    if board is None:
-        return 0, []
-    rows = db.session.scalars(
-        select(BoardItem)
-        .where(BoardItem.session_id == session_id, BoardItem.seq > (since or 0))
-        .order_by(BoardItem.seq)
-    )
-    return board.last_seq, [item_json(item) for item in rows]
+    """Return the board's last seq and every item after `since`, in order, as item_json has them."""
+    last_seq, text = replay(session_id, since, CONTRACT)
+    return last_seq, json.loads(text)
+
+
+def replay_json(session_id: int, since: int | None, encoding: str) -> tuple[int, str]:
+    """Return the board's last seq and its items after `since` as one JSON array (text).
+
+    `encoding` is "contract" (every item, points as pairs) or "compact" (points flat, and
+    what a clear made invisible left out); see replay.py. The text comes from a per-process
+    cache that a join extends by the items stored since the previous one.
+    """
+    return replay(session_id, since, encoding)
 
 
 # Pictures: photos placed on a page, and snapshots of pages. The files live under

@@ -132,7 +132,9 @@ export class WhiteboardSync extends EventTarget {
     const socket = this.socket;
     socket.timeout(ACK_TIMEOUT_MS).emit(
       "join",
-      { session_id: this.sessionId, since: this.cursor.confirmed },
+      // Extension of CONTRACT.md: the compact replay (flat points, nothing a clear hid);
+      // board.js reads both forms.
+      { session_id: this.sessionId, since: this.cursor.confirmed, encoding: "compact" },
       (error, ack) => {
         if (!socket.connected) return; // the next "connect" joins again
         if (error) {
@@ -298,7 +300,7 @@ export class WhiteboardSync extends EventTarget {
   }
 
   async toggle(event, type, strokeId) {
-    // The server handles events concurrently, so an undo must not overtake its stroke.
+    // An undo of a stroke still in the outbox would be refused: wait for the stroke's ack.
     if (!(await this.stored(strokeId))) return false;
     const ack = await this.request(event, { stroke_id: strokeId });
     if (!ack?.ok) return false;
