@@ -3,10 +3,10 @@
 Two steps, so the data is made once and loaded many times:
 
   prepare  fills a database (migrated with `flask db upgrade`) with a program year and gives
-           the coordinator a password. Today the year is bench/attendance.py's generator (500
-           learners, 25 tutors, 25,000 sessions with attendance). TO BE REPLACED by
-           bench/program_year.py's generate_program_year(...) once it is on main: it also
-           makes the records the program report reads (see GENERATORS below).
+           the coordinator a password: by default bench/program_year.py's
+           generate_program_year (500 learners, the last complete fiscal year, with the
+           records the program report reads); `--generator attendance` takes
+           bench/attendance.py's year of sessions and attendance up to today instead.
   run      serves that database (`--server embedded`: `flask run` as `make run` does;
            `--server prod`: `flask serve-prod`, PostgreSQL only) or loads a server already
            running (`--url`), signs in `--clients` coordinators through the sign-in form, and
@@ -20,7 +20,7 @@ Usage (docs/benchmarks.md has the figures):
       --database postgresql+psycopg://postgres@127.0.0.1:5432/manabi_bench_http
   .venv/bin/python bench/http_load.py run --server prod --workers 2 \\
       --database postgresql+psycopg://postgres@127.0.0.1:5432/manabi_bench_http
-  ... run --page dashboard=/ --page attendance=/attendance --page report=/reports/program
+  With the default generator the pages look at that fiscal year (see DEFAULT_PAGES).
 Only 127.0.0.1 is contacted (and the PostgreSQL server named in --database).
 """
 
@@ -49,9 +49,23 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 COORDINATOR = "coordinator@example.org"
 PASSWORD = "bench-coordinator-2026"  # noqa: S105 (a benchmark's throwaway account)
-# The coordinator's pages. The program report joins with `--page report=/reports/program`
-# once that page is on main.
-DEFAULT_PAGES = {"dashboard": "/", "attendance": "/attendance"}
+
+
+def last_complete_fiscal_year(now: datetime) -> int:
+    """Return the fiscal year (April to March, Tokyo) that ended last before `now`."""
+    from zoneinfo import ZoneInfo
+
+    day = now.astimezone(ZoneInfo("Asia/Tokyo")).date()
+    return (day.year if day.month >= 4 else day.year - 1) - 1
+
+
+YEAR = last_complete_fiscal_year(datetime.now(UTC))
+# The coordinator's pages, on the generated fiscal year.
+DEFAULT_PAGES = {
+    "dashboard": "/",
+    "attendance": f"/attendance?from={YEAR}-04-01&to={YEAR + 1}-03-31",
+    "report": f"/reports/program?fiscal_year={YEAR}",
+}
 CSRF_FIELD = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -59,17 +73,23 @@ CSRF_FIELD = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def generate_attendance_year(now: datetime) -> dict[str, int]:
-    """Today's stand-in for generate_program_year: bench/attendance.py's 500-learner year."""
+    """bench/attendance.py's 500-learner year of sessions and attendance up to `now`."""
     sys.path.insert(0, str(ROOT / "bench"))
     from attendance import generate  # bench/attendance.py
 
     return generate(now, random.Random(2026))
 
 
-# name -> function(now) -> counts. Add "program_year" here when bench/program_year.py lands:
-#   from program_year import generate_program_year
-#   GENERATORS["program_year"] = lambda now: generate_program_year(...)
-GENERATORS = {"attendance": generate_attendance_year}
+def generate_last_fiscal_year(now: datetime) -> dict[str, int]:
+    """bench/program_year.py's 500-learner program in the last complete fiscal year."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from program_year import generate_program_year  # bench/program_year.py
+
+    return generate_program_year(learners=500, fiscal_year=last_complete_fiscal_year(now))
+
+
+# name -> function(now) -> counts
+GENERATORS = {"program_year": generate_last_fiscal_year, "attendance": generate_attendance_year}
 
 
 def ensure_postgres_database(url: str) -> None:
@@ -394,7 +414,7 @@ def main() -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     preparing = commands.add_parser("prepare", help="fill an empty database with a program year")
     preparing.add_argument("--database", required=True, help="SQLAlchemy URL")
-    preparing.add_argument("--generator", choices=sorted(GENERATORS), default="attendance")
+    preparing.add_argument("--generator", choices=sorted(GENERATORS), default="program_year")
     running = commands.add_parser("run", help="load the coordinator's pages")
     running.add_argument("--database", help="SQLAlchemy URL of a prepared database")
     running.add_argument("--url", help="load a server already running instead")

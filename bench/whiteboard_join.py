@@ -22,6 +22,7 @@ import os
 import random
 import shutil
 import signal
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -29,6 +30,7 @@ from pathlib import Path
 from whiteboard_load import (
     MODES,
     NAMESPACE,
+    ROOT,
     Database,
     Server,
     percentile,
@@ -137,7 +139,34 @@ async def join_once(
     return elapsed, arrived, answer
 
 
+def join_once_node(
+    url: str, token: str, session_id: int, encoding: str = "compact"
+) -> tuple[float, None, dict]:
+    """The same `join` from Node.js (socket.io-client, V8's JSON.parse), as a browser does."""
+    result = subprocess.run(
+        ["node", str(ROOT / "bench" / "join_client.mjs"), url, token, str(session_id), encoding],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    )
+    answer = json.loads(result.stdout)
+    if not answer.get("ok"):
+        raise RuntimeError(f"join refused: {answer}")
+    return answer["elapsed_ms"] / 1000, None, answer
+
+
+def join(args, url: str, token: str, session_id: int):
+    """Time one join with the client chosen by --client."""
+    if args.client == "node":
+        return join_once_node(url, token, session_id, args.encoding)
+    return asyncio.run(join_once(url, token, session_id, args.encoding))
+
+
 def report(what: str, samples: list[float]) -> None:
+    if not samples:
+        return
     ms = [s * 1000 for s in samples]
     print(
         f"{what:<42} n={len(ms):<3} p50={percentile(ms, 50):7.1f} ms  "
@@ -162,6 +191,13 @@ def main() -> None:
         choices=("compact", "contract"),
         default="compact",
         help="compact: the browser's opt-in; contract: CONTRACT.md's join (points as pairs)",
+    )
+    parser.add_argument(
+        "--client",
+        choices=("python", "node"),
+        default="python",
+        help="python: python-socketio; node: socket.io-client in Node.js (V8 decodes, as the "
+        "browser does; bench/join_client.mjs)",
     )
     parser.add_argument(
         "--clear-every",
@@ -205,12 +241,13 @@ def main() -> None:
                 if run == 0:
                     print(f"server log: {server.log_path}", flush=True)
                 used = server.cpu()
-                elapsed, arrived, answer = asyncio.run(
-                    join_once(server.url, seat.learner_token, seat.session_id, args.encoding)
+                elapsed, arrived, answer = join(
+                    args, server.url, seat.learner_token, seat.session_id
                 )
                 cold_cpu.append(server.cpu() - used)
                 cold.append(elapsed)
-                cold_arrived.append(arrived)
+                if arrived is not None:
+                    cold_arrived.append(arrived)
                 if run == args.cold - 1:
                     # Warm: the same server, new connections, alternating tutor and learner.
                     profile = folder / "profile-warm.txt"
@@ -218,12 +255,11 @@ def main() -> None:
                     for n in range(args.warm):
                         token = seat.tutor_token if n % 2 else seat.learner_token
                         used = server.cpu()
-                        elapsed, arrived, answer = asyncio.run(
-                            join_once(server.url, token, seat.session_id, args.encoding)
-                        )
+                        elapsed, arrived, answer = join(args, server.url, token, seat.session_id)
                         warm_cpu.append(server.cpu() - used)
                         warm.append(elapsed)
-                        warm_arrived.append(arrived)
+                        if arrived is not None:
+                            warm_arrived.append(arrived)
                     rss = server.peak_rss()
                     if profiler:
                         profiler.send_signal(signal.SIGINT)  # py-spy writes on SIGINT
@@ -236,6 +272,10 @@ def main() -> None:
         report("  warm, to the message (before decoding)", warm_arrived)
         report("  cold, server CPU per connect+join", cold_cpu)
         report("  warm, server CPU per connect+join", warm_cpu)
+        if args.client == "node":
+            print(f"replay: {answer['items']} items, decoded by V8 (in the figures above)")
+            print(f"server peak RSS after the warm joins: {rss:.0f} MiB")
+            return
         body = json.dumps(answer, separators=(",", ":"), ensure_ascii=False).encode()
         started = time.perf_counter()
         for _ in range(5):

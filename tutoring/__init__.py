@@ -205,6 +205,7 @@ def register_extensions(app: Flask) -> None:
         # json.dumps plus pre-encoded parts: a board's replay is sent as the cached text.
         json=whiteboard_wire,
     )
+    app.wsgi_app = WithoutWebSocketCompression(app.wsgi_app)
     register_filters(app)
 
     @login_manager.user_loader
@@ -260,6 +261,24 @@ def register_socket_namespaces() -> None:
 
     if not any(isinstance(h, WhiteboardNamespace) for h in socketio.namespace_handlers):
         socketio.on_namespace(WhiteboardNamespace())
+
+
+class WithoutWebSocketCompression:
+    """Hide a browser's offer of WebSocket compression (permessage-deflate) from the server.
+
+    The embedded server's simple-websocket accepts every offer, and deflating a big board's
+    replay holds the process's CPU, and so every room's relay, for most of a second (730 ms
+    per join of a 10,000-item board against 50 ms without; bench/whiteboard_join.py
+    --client node). gevent-websocket, the production server's, never compresses: both now
+    send the same bytes.
+    """
+
+    def __init__(self, wsgi_app) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+        return self.wsgi_app(environ, start_response)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -368,3 +368,34 @@ def test_a_slow_answer_excuses_the_backlog_behind_it(
     bucket = connection.guard.messages
     assert bucket.extra > 0
     assert bucket.extra_until >= before + 1.0  # for at least a second after the answer
+
+
+def test_websocket_compression_offered_by_a_browser_is_not_taken(live_server):
+    """A big replay is not deflated by the one server process (see WithoutWebSocketCompression)."""
+    import base64
+    import os
+    import socket
+    from urllib.parse import urlsplit
+
+    address = urlsplit(live_server)
+    with socket.create_connection((address.hostname, address.port), timeout=5) as sock:
+        key = base64.b64encode(os.urandom(16)).decode()
+        sock.sendall(
+            (
+                "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
+                f"Host: {address.netloc}\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+                f"Origin: {live_server}\r\n\r\n"
+            ).encode()
+        )
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    head = answer.split(b"\r\n\r\n", 1)[0].decode().lower()
+    assert head.startswith("http/1.1 101")
+    assert "sec-websocket-extensions" not in head
