@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.conftest import bearer, csrf_token
@@ -240,3 +242,16 @@ def test_dashboard_per_role(client, make_user, login_as, role):
     page = client.get("/").get_data(as_text=True)
     assert "こんにちは、名前 さん" in page
     assert ('href="/people"' in page) == (role in ("coordinator", "admin"))
+
+
+def test_every_role_is_named_on_the_dashboard_and_the_people_page(client, make_user, login_as):
+    login_as(make_user("coordinator", name="佐藤 恵美"))
+    make_user("liaison", name="高橋 先生")
+    make_user("admin", name="管理 太郎")
+    dashboard = client.get("/").get_data(as_text=True)
+    labels = re.findall(r'<span class="stat-label">([^<]+)</span>', dashboard)
+    assert sorted(labels) == sorted(
+        ["学習者", "連携機関の連絡担当者", "学習支援員", "コーディネーター", "管理者"]
+    )
+    people = client.get("/people").get_data(as_text=True)
+    assert "連携機関の連絡担当者" in people

@@ -24,11 +24,19 @@ from tutoring.auth.signals import sessions_ended
 from tutoring.extensions import db
 from tutoring.forms_util import attach_error, safe_next
 from tutoring.people import service
-from tutoring.people.forms import ROLE_LABELS, LanguageForm, NewUserForm, SettingsForm
+from tutoring.people.forms import (
+    ROLE_LABELS,
+    LanguageForm,
+    NewUserForm,
+    SettingsForm,
+    role_label,
+)
 from tutoring.people.models import Role, User
 from tutoring.validation import ValidationError
 
 bp = Blueprint("people", __name__)
+# Every page names roles the same way (people/_role.html).
+bp.add_app_template_global(role_label)
 
 
 def _creatable_roles() -> list[SelectChoice]:
