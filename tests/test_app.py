@@ -165,3 +165,25 @@ def test_requests_while_the_database_is_down_answer_503(tmp_path):
     )
     assert attempt.status_code == 503
     assert "一時的にサービスを利用できません" in attempt.get_data(as_text=True)
+
+
+def test_a_database_gone_at_the_end_of_a_request_keeps_its_answer(client, monkeypatch, caplog):
+    """The session's closing rollback fails when the database died meanwhile (seen on
+    PostgreSQL stopped mid-request): the answer already chosen stands, not a bare 500."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    closes = []
+    real_close = Session.close
+
+    def dying_close(self):
+        closes.append(self)
+        real_close(self)
+        if len(closes) == 1:
+            raise OperationalError("ROLLBACK", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(Session, "close", dying_close)
+    response = client.get("/healthz")
+    assert (response.status_code, response.json["database"]) == (200, "ok")
+    assert "database gone while closing a session: OperationalError" in caplog.text
+    assert client.get("/healthz").status_code == 200  # a fresh session next time

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import importlib
+import logging
 import os
 import secrets
 from collections.abc import Mapping
@@ -14,6 +15,7 @@ from typing import Any
 from flask import Flask, redirect, request, url_for
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
@@ -180,6 +182,11 @@ def register_extensions(app: Flask) -> None:
         importlib.import_module(module)
 
     db.init_app(app)
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs first (teardowns run in
+    # reverse): closing the session rolls back, and when the database went away during the
+    # request that rollback fails. Raised in a teardown, the error would replace the answer
+    # already chosen (a 503, or a 201 whose commit went through) with a bare 500.
+    app.teardown_appcontext(close_session_even_without_database)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -261,6 +268,18 @@ def register_socket_namespaces() -> None:
 
     if not any(isinstance(h, WhiteboardNamespace) for h in socketio.namespace_handlers):
         socketio.on_namespace(WhiteboardNamespace())
+
+
+def close_session_even_without_database(_error: BaseException | None = None) -> None:
+    """End the request's database session; a database gone away loses only the rollback."""
+    try:
+        db.session.remove()
+    except DBAPIError as error:
+        # The pool has invalidated the dead connection; forget the session that held it.
+        db.session.registry.clear()
+        logging.getLogger(__name__).warning(
+            "database gone while closing a session: %s", error.__class__.__name__
+        )
 
 
 class WithoutWebSocketCompression:
