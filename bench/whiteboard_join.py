@@ -77,7 +77,7 @@ def fill_board(url: str, folder: Path, session_id: int, items: int, clear_every:
                 "width": 3,
                 "points": stroke,
             }
-            service.add_stroke(session, tutor, parse_stroke(payload))
+            service.add_stroke(session.id, tutor.id, parse_stroke(payload))
             if clear_every and n % clear_every == clear_every - 1:
                 service.clear_page(session, tutor, payload["page"])
             if n % 500 == 499:

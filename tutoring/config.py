@@ -120,7 +120,16 @@ WTF_CSRF_CHECK_DEFAULT = True
 
 # hide_parameters: a database error's message (logged with its traceback) would otherwise
 # carry the statement's values: names, notes, e-mail addresses.
-SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
+# pool_size: under gevent every whiteboard event waiting on the database holds a connection;
+# with the default 5, busy rooms opened and closed a PostgreSQL connection per stroke
+# (docs/benchmarks.md). 20 kept plus 10 at peaks is 30 connections per server process:
+# PostgreSQL's max_connections (100 by default) must cover every process (docs/deploy.md).
+SQLALCHEMY_ENGINE_OPTIONS: dict = {
+    "pool_pre_ping": True,
+    "hide_parameters": True,
+    "pool_size": 20,
+    "max_overflow": 10,
+}
 MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
 # Whiteboard pictures (docs/whiteboard.md), kept in instance/whiteboard/<session id>/.

@@ -157,7 +157,7 @@ def test_learner_reads_last_weeks_board_on_a_phone(app, live_server, new_page, p
             "width": 4,
             "points": [[200, 200], [900, 600]],
         }
-        service.add_stroke(session, tutor, parse_stroke(stroke))
+        service.add_stroke(session.id, tutor.id, parse_stroke(stroke))
         db.session.commit()
     page = new_page(viewport=PHONE, is_mobile=True, has_touch=True)
     sign_in(page, live_server, program.learner)

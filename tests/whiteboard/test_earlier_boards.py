@@ -26,7 +26,9 @@ def last_week(app, program, book):
         session = db.session.get(TutoringSession, session_id)
         tutor = db.session.get(User, program.tutor.id)
         for stroke_id, page in (("a", 0), ("b", 0), ("gone", 0), ("other-page", 1)):
-            service.add_stroke(session, tutor, parse_stroke(stroke_payload(stroke_id, page=page)))
+            service.add_stroke(
+                session.id, tutor.id, parse_stroke(stroke_payload(stroke_id, page=page))
+            )
         service.toggle_stroke(session, tutor, "gone", show=False)
         db.session.commit()
     return session_id

@@ -72,11 +72,11 @@ def orm_items(session_id: int) -> list[dict]:
 
 
 def a_bit_of_everything(session, tutor, learner) -> None:
-    service.add_stroke(session, tutor, stroke("a"))
+    service.add_stroke(session.id, tutor.id, stroke("a"))
     service.add_stroke(
-        session, learner, stroke("t", page=1, tool="text", text='Ｘ, "y": 2 \\ 改行\nあ')
+        session.id, learner.id, stroke("t", page=1, tool="text", text='Ｘ, "y": 2 \\ 改行\nあ')
     )
-    service.add_stroke(session, learner, stroke("p", pressures=[0.5, 0.25, 1]))
+    service.add_stroke(session.id, learner.id, stroke("p", pressures=[0.5, 0.25, 1]))
     service.toggle_stroke(session, learner, "p", show=False)
     service.toggle_stroke(session, learner, "p", show=True)
     service.add_image(
@@ -123,13 +123,13 @@ def test_compact_replay_has_flat_points_and_the_same_fields(board):
 def test_replay_since_and_the_cache_follow_the_growing_board(board):
     session, tutor, _ = board
     for n in range(3):
-        service.add_stroke(session, tutor, stroke(f"s{n}"))
+        service.add_stroke(session.id, tutor.id, stroke(f"s{n}"))
     db.session.commit()
     session_id = session.id  # loaded again after the commit, outside the count
     with counted_queries() as queries:
         assert service.replay_json(session_id, None, "compact")[0] == 3
     assert len(queries) == 1  # one query, nothing else
-    service.add_stroke(session, tutor, stroke("s3"))
+    service.add_stroke(session.id, tutor.id, stroke("s3"))
     service.clear_page(session, tutor, 0)
     db.session.commit()
     session_id = session.id
@@ -149,14 +149,14 @@ def test_replay_since_and_the_cache_follow_the_growing_board(board):
 def test_a_board_made_again_under_the_same_number_is_read_afresh(board):
     session, tutor, learner = board
     for n in range(3):
-        service.add_stroke(session, tutor, stroke(f"old{n}"))
+        service.add_stroke(session.id, tutor.id, stroke(f"old{n}"))
     db.session.commit()
     assert len(json.loads(service.replay_json(session.id, None, "contract")[1])) == 3
     db.session.execute(delete(BoardItem).where(BoardItem.session_id == session.id))
     db.session.execute(delete(Board).where(Board.session_id == session.id))
     db.session.commit()
     for n in range(4):
-        service.add_stroke(session, learner, stroke(f"new{n}"))
+        service.add_stroke(session.id, learner.id, stroke(f"new{n}"))
     db.session.commit()
     last_seq, text = service.replay_json(session.id, None, "contract")
     assert last_seq == 4
@@ -278,11 +278,11 @@ def test_compact_replay_shows_what_the_whole_log_shows(seed, count, data):
 
 def test_compact_replay_leaves_out_strokes_cleared_and_their_undos(board):
     session, tutor, learner = board
-    service.add_stroke(session, learner, stroke("gone"))  # 1
+    service.add_stroke(session.id, learner.id, stroke("gone"))  # 1
     service.toggle_stroke(session, learner, "gone", show=False)  # 2
-    service.add_stroke(session, learner, stroke("other-page", page=1))  # 3
+    service.add_stroke(session.id, learner.id, stroke("other-page", page=1))  # 3
     service.clear_page(session, tutor, 0)  # 4
-    service.add_stroke(session, learner, stroke("after"))  # 5
+    service.add_stroke(session.id, learner.id, stroke("after"))  # 5
     service.clear_page(session, tutor, 2)  # 6
     service.clear_page(session, tutor, 2)  # 7
     db.session.commit()

@@ -364,7 +364,7 @@ def test_a_slow_answer_excuses_the_backlog_behind_it(
     assert namespace.watching  # the stall ticker runs while anyone is connected
     monkeypatch.setattr(events, "SLOW_HANDLER_SECONDS", 0.0)  # every answer counts as slow
     before = time.monotonic()
-    client.call("pointer", {"page": 0, "x": 1, "y": 1})
+    assert client.call("stroke", stroke_payload("slow"))["ok"] is True
     bucket = connection.guard.messages
     assert bucket.extra > 0
     assert bucket.extra_until >= before + 1.0  # for at least a second after the answer
@@ -399,3 +399,61 @@ def test_websocket_compression_offered_by_a_browser_is_not_taken(live_server):
     head = answer.split(b"\r\n\r\n", 1)[0].decode().lower()
     assert head.startswith("http/1.1 101")
     assert "sec-websocket-extensions" not in head
+
+
+def test_relayed_events_skip_flask_contexts_and_keep_every_check(
+    monkeypatch, app, board_client, tokens, program, open_session
+):
+    """The relay's hot path: no request context per message, same answers, counted once."""
+    from tutoring.extensions import socketio as server
+    from tutoring.whiteboard import events
+
+    namespace = server.server.namespace_handlers[events.NAMESPACE]
+    tutor, learner = board_client(token=tokens["tutor"]), board_client(token=tokens["learner"])
+    for client in (tutor, learner):
+        client.call("join", {"session_id": open_session})
+    in_context = []
+    handle_event = server._handle_event
+    monkeypatch.setattr(
+        server,
+        "_handle_event",
+        lambda handler, event, *args: (
+            in_context.append(event) or handle_event(handler, event, *args)
+        ),
+    )
+    [connection] = [
+        c
+        for sid, c in namespace.connections.items()
+        if sid == learner.sio.get_sid(events.NAMESPACE)
+    ]
+    checks = []
+    check = connection.guard.check
+    monkeypatch.setattr(connection.guard, "check", lambda now: checks.append(now) or check(now))
+
+    for number in range(5):
+        learner.emit("stroke:live", stroke_payload("l1", points=[[number, number]]))
+    assert learner.call("pointer", {"page": 0, "x": 5, "y": 6}) == {"ok": True}
+    relayed = tutor.wait_for("stroke:live", count=5)
+    assert [live["points"] for live in relayed] == [[[n, n]] for n in range(5)]
+    assert {live["author_id"] for live in relayed} == {program.learner.id}
+    assert in_context == []
+
+    # A bad payload is answered in context, with the same words the stored events get.
+    checks.clear()
+    refused = learner.call("stroke:live", stroke_payload("l2", color="red"))
+    assert in_context == ["stroke:live"]
+    assert len(checks) == 1  # the guard counted it once
+    assert refused == learner.call("stroke", stroke_payload(color="red"))
+    assert refused["error"]["field"] == "color"
+
+    # Once the account check is due, it runs (in context) and a disabled account is refused.
+    with app.app_context():
+        from tutoring.people.models import User
+
+        db.session.get(User, program.learner.id).active = False
+        db.session.commit()
+    learner.call("pointer", {"page": 0, "x": 1, "y": 1})  # within the recheck interval
+    connection.checked_at -= events.RECHECK_SECONDS
+    answer = learner.call("pointer", {"page": 0, "x": 1, "y": 1})
+    assert answer["error"]["code"] == "unauthorized"
+    assert len(tutor.wait_for("pointer", count=2)) == 2  # the one before the check only

@@ -46,7 +46,7 @@ def board(app, program, book):
 def test_items_get_consecutive_numbers_in_order(board):
     session, tutor, learner = board
     seqs = [
-        service.add_stroke(session, author, stroke(f"s{n}"))[0].seq
+        service.add_stroke(session.id, author.id, stroke(f"s{n}"))[0]["seq"]
         for n, author in enumerate([tutor, learner, tutor])
     ]
     db.session.commit()
@@ -62,18 +62,22 @@ def test_items_get_consecutive_numbers_in_order(board):
 
 def test_a_resent_stroke_id_returns_its_first_seq_and_stores_nothing(board):
     session, tutor, _ = board
-    first, created = service.add_stroke(session, tutor, stroke("abc"))
-    again, created_again = service.add_stroke(session, tutor, stroke("abc", points=((9, 9),)))
+    first, created = service.add_stroke(session.id, tutor.id, stroke("abc"))
+    again, created_again = service.add_stroke(session.id, tutor.id, stroke("abc", points=((9, 9),)))
     db.session.commit()
     assert (created, created_again) == (True, False)
-    assert again.seq == first.seq
+    assert again == first  # the stored stroke, not the resent points
     assert db.session.query(BoardItem).count() == 1
+    # The number the retry took was given back: the next stroke follows without a gap.
+    assert service.add_stroke(session.id, tutor.id, stroke("next"))[0]["seq"] == first["seq"] + 1
+    db.session.commit()
+    assert [i["seq"] for i in service.items_since(session.id, None)[1]] == [1, 2]
 
 
 def test_replay_since_returns_exactly_the_later_items(board):
     session, tutor, _ = board
     for n in range(5):
-        service.add_stroke(session, tutor, stroke(f"s{n}"))
+        service.add_stroke(session.id, tutor.id, stroke(f"s{n}"))
     db.session.commit()
     last, items = service.items_since(session.id, 3)
     assert last == 5
@@ -83,7 +87,7 @@ def test_replay_since_returns_exactly_the_later_items(board):
 
 def test_points_are_replayed_as_pairs_rounded(board):
     session, tutor, _ = board
-    service.add_stroke(session, tutor, stroke("p", points=((1, 2), (3.25, 4.04))))
+    service.add_stroke(session.id, tutor.id, stroke("p", points=((1, 2), (3.25, 4.04))))
     db.session.commit()
     item = service.items_since(session.id, 0)[1][0]
     assert item["points"] == [[1, 2], [3.2, 4]]  # CONTRACT.md's pairs, at 0.1 units
@@ -92,7 +96,7 @@ def test_points_are_replayed_as_pairs_rounded(board):
 
 def test_undo_and_redo_of_ones_own_stroke(board):
     session, tutor, learner = board
-    service.add_stroke(session, learner, stroke("mine"))
+    service.add_stroke(session.id, learner.id, stroke("mine"))
     erase = service.toggle_stroke(session, learner, "mine", show=False)
     with pytest.raises(ValidationError):
         service.toggle_stroke(session, learner, "mine", show=False)  # already hidden
@@ -105,7 +109,7 @@ def test_undo_and_redo_of_ones_own_stroke(board):
 
 def test_nobody_undoes_anothers_stroke(board):
     session, tutor, learner = board
-    service.add_stroke(session, tutor, stroke("tutors"))
+    service.add_stroke(session.id, tutor.id, stroke("tutors"))
     with pytest.raises(ValidationError) as error:
         service.toggle_stroke(session, learner, "tutors", show=False)
     assert error.value.field == "stroke_id"
@@ -115,8 +119,8 @@ def test_nobody_undoes_anothers_stroke(board):
 
 def test_clear_hides_the_page_and_only_the_tutor_may(board):
     session, tutor, learner = board
-    service.add_stroke(session, learner, stroke("a", page=0))
-    service.add_stroke(session, learner, stroke("b", page=1))
+    service.add_stroke(session.id, learner.id, stroke("a", page=0))
+    service.add_stroke(session.id, learner.id, stroke("b", page=1))
     with pytest.raises(ValidationError) as error:
         service.clear_page(session, learner, 0)
     assert error.value.code == "forbidden"
@@ -134,3 +138,50 @@ def test_clear_hides_the_page_and_only_the_tutor_may(board):
 def test_an_empty_board_replays_nothing(board):
     session, _, _ = board
     assert service.items_since(session.id, None) == (0, [])
+
+
+def test_concurrent_senders_get_numbers_without_gaps_and_a_raced_retry_is_stored_once(
+    app, program, book
+):
+    """Four writers at once, each on its own connection; every id is sent twice at once."""
+    import threading
+
+    [session_id] = book(utcnow() - timedelta(minutes=5))
+    authors = [program.tutor.id, program.learner.id]
+    start = threading.Barrier(4)
+    answers: dict[str, list[int]] = {}
+    failures: list[BaseException] = []
+
+    def send(writer: int) -> None:
+        with app.app_context():
+            try:
+                start.wait(timeout=10)
+                for n in range(15):
+                    # Writers 0/1 and 2/3 send the same ids: a retry racing its original.
+                    stroke_id = f"w{writer // 2}-{n}"
+                    body, _created = service.add_stroke(
+                        session_id, authors[writer % 2], stroke(stroke_id)
+                    )
+                    db.session.commit()
+                    answers.setdefault(stroke_id, []).append(body["seq"])
+            except BaseException as error:  # noqa: BLE001  (reported by the test below)
+                failures.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=send, args=(writer,)) for writer in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert failures == []
+    with app.app_context():
+        last, items = service.items_since(session_id, None)
+    assert [item["seq"] for item in items] == list(range(1, 31))  # no gap, no duplicate
+    assert last == 30
+    stored = {item["id"]: item["seq"] for item in items}
+    assert sorted(stored) == sorted(answers)
+    # Both senders of an id were told the one number it was stored under.
+    assert {stroke_id: set(seqs) for stroke_id, seqs in answers.items()} == {
+        stroke_id: {seq} for stroke_id, seq in stored.items()
+    }

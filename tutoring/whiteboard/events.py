@@ -12,8 +12,10 @@ from typing import Any
 
 from flask import current_app, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, Namespace, join_room, leave_room
+from sqlalchemy import select
 
 from tutoring.attendance import service as attendance
 from tutoring.attendance.models import PresenceKind, PresenceSource
@@ -32,7 +34,11 @@ from tutoring.whiteboard.wire import RawJSON
 
 NAMESPACE = "/whiteboard"
 # Events relayed as they are, never stored: cheap, and checked against the DB less often.
+# They are most of the traffic (about 20 a second per person drawing), so they are handled
+# without Flask's contexts whenever nothing needs them (see WhiteboardNamespace._relay).
 RELAYED = {"stroke:live", "pointer"}
+# Events whose handlers need only the sender's id: the account check reads two columns.
+BY_ID = RELAYED | {"stroke"}
 # How long a connection trusts its user's account state between checks on relayed events.
 RECHECK_SECONDS = 5.0
 # A handler running longer than this holds up the connection's next messages: excused.
@@ -46,6 +52,7 @@ class Connection:
 
     user_id: int
     session_version: int
+    sid: str
     guard: FloodGuard = field(default_factory=FloodGuard)
     session_id: int | None = None
     checked_at: float = field(default_factory=time.monotonic)
@@ -92,32 +99,73 @@ class WhiteboardNamespace(Namespace):
         )
         if handler is None:
             return refusal("unknown_event", "Unknown event.")
-        return self.socketio._handle_event(
-            self._guarded(handler, event), event, self.namespace, *args
-        )
+        verdict = None
+        if event in RELAYED:
+            answer, verdict = self._relay(handler, *args)
+            if answer is not None:
+                return answer
+        return self._in_context(self._guarded(handler, event, verdict), event, *args)
 
-    def _guarded(self, handler, event: str):
-        """Wrap a handler with the flood guard, the account check and error answers."""
+    def _in_context(self, function, event: str, sid: str, *payload: Any):
+        """Run function(*payload) in an app and request context of the socket (Flask-SocketIO)."""
+        return self.socketio._handle_event(function, event, self.namespace, sid, *payload)
+
+    def _relay(self, handler, sid: str, *payload: Any) -> tuple[dict | None, str | None]:
+        """Handle a relayed event without Flask's contexts, when nothing needs them.
+
+        Building a request context, its session and the app context costs more than relaying
+        the message itself. A relayed event needs none of it while its connection is joined,
+        the account check is not due and the guard lets it through: the handler then only
+        validates and emits. Anything else (refusals, whose words are translated; the account
+        check, which reads the database) answers None and goes the usual way, with the guard's
+        verdict so the message is counted once.
+        """
+        connection = self.connections.get(sid)
+        if connection is None or connection.session_id is None:
+            return None, None
+        now = time.monotonic()
+        if now - connection.checked_at >= RECHECK_SECONDS:
+            return None, None
+        verdict = self._admit(connection, now)
+        if verdict != "ok":
+            return None, verdict
+        try:
+            return handler(
+                Sender(connection.user_id), connection, payload[0] if payload else None
+            ), None
+        except Exception:  # noqa: BLE001  (answered in context: a translated refusal, or logged)
+            return None, verdict
+
+    def _admit(self, connection: Connection, now: float) -> str:
+        """Return the flood guard's verdict on one more message of this connection."""
+        # Messages that queued while the process was held up are not a flood.
+        stalled, connection.stalls_seen = (
+            self.stalls.total - connection.stalls_seen,
+            self.stalls.total,
+        )
+        connection.guard.excuse(stalled, now)
+        return connection.guard.check(now)
+
+    def _guarded(self, handler, event: str, verdict: str | None = None):
+        """Wrap a handler with the flood guard, the account check and error answers.
+
+        `verdict` is the guard's, when _relay already counted the message.
+        """
 
         def run(*payload: Any):
             connection = self.connections.get(request.sid)
             if connection is None:
                 return refusal("unauthorized", _("Sign in first."))
-            # Messages that queued while the process was held up are not a flood.
-            now = time.monotonic()
-            stalled, connection.stalls_seen = (
-                self.stalls.total - connection.stalls_seen,
-                self.stalls.total,
-            )
-            connection.guard.excuse(stalled, now)
-            verdict = connection.guard.check(now)
-            if verdict == "disconnect":
+            admitted = verdict or self._admit(connection, time.monotonic())
+            if admitted == "disconnect":
                 current_app.logger.warning("whiteboard: disconnecting a flooding client")
                 self._disconnect_after_answer(request.sid)
                 return refusal("rate_limited", _("Too many messages."))
-            if verdict == "refuse":
+            if admitted == "refuse":
                 return refusal("rate_limited", _("Too many messages. Slow down."))
-            user = self._current_account(connection, strict=event not in RELAYED)
+            user = self._current_account(
+                connection, strict=event not in RELAYED, load=event not in BY_ID
+            )
             if user is None:
                 self._disconnect_after_answer(request.sid)
                 return refusal("unauthorized", _("Sign in first."))
@@ -160,18 +208,29 @@ class WhiteboardNamespace(Namespace):
         self.connections.pop(sid, None)
         self.socketio.start_background_task(close)
 
-    def _current_account(self, connection: Connection, *, strict: bool) -> User | Sender | None:
+    def _current_account(
+        self, connection: Connection, *, strict: bool, load: bool = True
+    ) -> User | Sender | None:
         """Return the user if still signed in (not disabled, not signed out everywhere).
 
         Relayed events (about 40 a second while drawing) need only the sender's id: between
         account checks they get it without a database query, which is the relay's hot path.
+        Handlers that need only the id (`load` false) get it after a check of two columns
+        instead of loading the account.
         """
         now = time.monotonic()
         if not strict and now - connection.checked_at < RECHECK_SECONDS:
             return Sender(connection.user_id)
-        user = db.session.get(User, connection.user_id)
         connection.checked_at = now
-        if user is None or not user.active or user.session_version != connection.session_version:
+        if load:
+            user = db.session.get(User, connection.user_id)
+            state = None if user is None else (user.active, user.session_version)
+        else:
+            user = Sender(connection.user_id)
+            state = db.session.execute(
+                select(User.active, User.session_version).where(User.id == connection.user_id)
+            ).first()
+        if state is None or not state[0] or state[1] != connection.session_version:
             return None
         return user
 
@@ -189,7 +248,7 @@ class WhiteboardNamespace(Namespace):
         if user is None or not may_use_whiteboard(user):
             raise ConnectionRefusedError("unauthorized")
         self.connections[request.sid] = Connection(
-            user.id, user.session_version, stalls_seen=self.stalls.total
+            user.id, user.session_version, request.sid, stalls_seen=self.stalls.total
         )
         join_room(user_room(user.id))
         if not self.watching:
@@ -253,26 +312,18 @@ class WhiteboardNamespace(Namespace):
     def on_stroke(self, user: User, connection: Connection, payload: Any) -> dict:
         """Sent when a stroke ends: stored, then broadcast; a re-sent id returns its first seq."""
         stroke = schema.parse_stroke(payload)
-        session = self._joined_session(connection)
-        item, created = service.add_stroke(session, user, stroke)
+        if connection.session_id is None:
+            raise ValidationError("session_id", _("Join a board first."), code="not_joined")
+        body, created = service.add_stroke(connection.session_id, user.id, stroke)
         db.session.commit()  # acknowledged only once stored
         if created:
-            self.emit(
-                "stroke", service.item_json(item), room=board_room(session.id), include_self=False
-            )
-        return {"ok": True, "seq": item.seq}
+            self._relay_to_others(connection, "stroke", body)
+        return {"ok": True, "seq": body["seq"]}
 
     def on_stroke_live(self, user: User, connection: Connection, payload: Any) -> dict:
         """Sent about every 50 ms while drawing: the new points, relayed to the others only."""
         live = schema.parse_stroke_live(payload)
-        if connection.session_id is None:
-            raise ValidationError("session_id", _("Join a board first."), code="not_joined")
-        self.emit(
-            "stroke:live",
-            {**live.to_dict(), "author_id": user.id},
-            room=board_room(connection.session_id),
-            include_self=False,
-        )
+        self._relay_to_others(connection, "stroke:live", {**live.to_dict(), "author_id": user.id})
         return {"ok": True}
 
     def on_undo(self, user: User, connection: Connection, payload: Any) -> dict:
@@ -312,15 +363,24 @@ class WhiteboardNamespace(Namespace):
     def on_pointer(self, user: User, connection: Connection, payload: Any) -> dict:
         """Relay the laser pointer to the others; never stored."""
         pointer = schema.parse_pointer(payload)
-        if connection.session_id is None:
-            raise ValidationError("session_id", _("Join a board first."), code="not_joined")
-        self.emit(
+        self._relay_to_others(
+            connection,
             "pointer",
             {"user_id": user.id, "page": pointer.page, "x": pointer.x, "y": pointer.y},
-            room=board_room(connection.session_id),
-            include_self=False,
         )
         return {"ok": True}
+
+    def _relay_to_others(self, connection: Connection, event: str, data: dict) -> None:
+        """Send an event to the others on the connection's board (no Flask context needed)."""
+        if connection.session_id is None:
+            raise ValidationError("session_id", _l("Join a board first."), code="not_joined")
+        self.socketio.server.emit(
+            event,
+            data,
+            room=board_room(connection.session_id),
+            skip_sid=connection.sid,
+            namespace=self.namespace,
+        )
 
     def on_leave(self, user: User, connection: Connection, payload: Any) -> dict:
         """Leave the board: presence ends."""

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from tutoring.database import utcnow
 from tutoring.extensions import db
 from tutoring.people.models import Role, User
 from tutoring.scheduling.models import TutoringSession
@@ -22,6 +23,11 @@ from tutoring.whiteboard.images import fit_on_page
 from tutoring.whiteboard.models import Board, BoardItem, BoardSnapshot, ItemType
 from tutoring.whiteboard.replay import CONTRACT, replay
 from tutoring.whiteboard.schema import Stroke, encode_points, point_pairs
+
+
+def _insert_statement():
+    """Return the database's INSERT construct (both have ON CONFLICT DO NOTHING)."""
+    return sqlite_insert if db.session.get_bind().dialect.name == "sqlite" else postgresql_insert
 
 
 def _next_seq(session_id: int) -> int:
@@ -39,10 +45,10 @@ def _next_seq(session_id: int) -> int:
     )
     seq = db.session.execute(take).scalar_one_or_none()
     if seq is None:  # the board's first item: create it (another sender may race us to it)
-        dialect = db.session.get_bind().dialect.name
-        insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
         db.session.execute(
-            insert(Board).values(session_id=session_id, last_seq=0).on_conflict_do_nothing()
+            _insert_statement()(Board)
+            .values(session_id=session_id, last_seq=0)
+            .on_conflict_do_nothing()
         )
         seq = db.session.execute(take).scalar_one()
     return seq
@@ -66,15 +72,26 @@ def item_json(item: BoardItem) -> dict:
 
     Points are stored flat; here they are [[x, y], ...] pairs, as every client expects.
     """
-    body = {"seq": item.seq, "type": item.type.value, "author_id": item.author_id}
     if item.type in (ItemType.STROKE, ItemType.IMAGE):
-        body.update(id=item.stroke_id, page=item.page, **item.data)
-        if "points" in body:
-            body["points"] = point_pairs(body["points"])
-    elif item.type in (ItemType.ERASE, ItemType.RESTORE):
+        return _drawn_json(
+            item.seq, item.type, item.author_id, item.stroke_id, item.page, item.data
+        )
+    body = {"seq": item.seq, "type": item.type.value, "author_id": item.author_id}
+    if item.type in (ItemType.ERASE, ItemType.RESTORE):
         body.update(stroke_id=item.target_id, page=item.page)
     else:
         body.update(page=item.page)
+    return body
+
+
+def _drawn_json(
+    seq: int, item_type: ItemType, author_id: int | None, client_id: str, page: int, data: dict
+) -> dict:
+    """Return a stroke or image as item_json has it, from its stored fields."""
+    body = {"seq": seq, "type": item_type.value, "author_id": author_id, "id": client_id}
+    body.update(page=page, **data)
+    if "points" in body:
+        body["points"] = point_pairs(body["points"])
     return body
 
 
@@ -87,11 +104,15 @@ def find_stroke(session_id: int, stroke_id: str) -> BoardItem | None:
     )
 
 
-def add_stroke(session: TutoringSession, author: User, stroke: Stroke) -> tuple[BoardItem, bool]:
-    """Store a finished stroke; a stroke id already stored returns that item and False."""
-    existing = find_stroke(session.id, stroke.id)
-    if existing is not None:
-        return existing, False
+def add_stroke(session_id: int, author_id: int, stroke: Stroke) -> tuple[dict, bool]:
+    """Store a finished stroke; return it as item_json has it and True.
+
+    A stroke id already on the board returns that item and False, storing nothing. This is
+    the whiteboard's busiest write (one per stroke drawn), so it takes ids rather than
+    loaded rows and writes two statements: the board's next number, then the item unless
+    its id is taken. A taken id (a retry) gives the number back, which is safe because the
+    first statement holds the board's row until commit: nobody took a later one.
+    """
     data = {
         "tool": stroke.tool,
         "color": stroke.color,
@@ -102,18 +123,28 @@ def add_stroke(session: TutoringSession, author: User, stroke: Stroke) -> tuple[
         data["text"] = stroke.text
     if stroke.pressures is not None:
         data["pressures"] = [round(p, 3) for p in stroke.pressures]
-    try:
-        with db.session.begin_nested():
-            item = _append(
-                session, author, ItemType.STROKE, page=stroke.page, stroke_id=stroke.id, data=data
-            )
-    except IntegrityError:
-        # The same id arrived twice at once (a retry racing the original): keep the first.
-        existing = find_stroke(session.id, stroke.id)
-        if existing is None:
-            raise
-        return existing, False
-    return item, True
+    seq = _next_seq(session_id)
+    stored = db.session.execute(
+        _insert_statement()(BoardItem)
+        .values(
+            session_id=session_id,
+            seq=seq,
+            type=ItemType.STROKE,
+            author_id=author_id,
+            page=stroke.page,
+            stroke_id=stroke.id,
+            data=data,
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=[BoardItem.session_id, BoardItem.stroke_id])
+        .returning(BoardItem.seq)
+    ).scalar_one_or_none()
+    if stored is None:
+        db.session.execute(
+            update(Board).where(Board.session_id == session_id).values(last_seq=Board.last_seq - 1)
+        )
+        return item_json(find_stroke(session_id, stroke.id)), False
+    return _drawn_json(seq, ItemType.STROKE, author_id, stroke.id, stroke.page, data), True
 
 
 def _visible(session_id: int, stroke: BoardItem) -> bool:
