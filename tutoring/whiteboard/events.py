@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, Namespace, join_room, leave_room
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from tutoring.attendance import service as attendance
 from tutoring.attendance.models import PresenceKind, PresenceSource
@@ -39,6 +39,7 @@ NAMESPACE = "/whiteboard"
 RELAYED = {"stroke:live", "pointer"}
 # Events whose handlers need only the sender's id: the account check reads two columns.
 BY_ID = RELAYED | {"stroke"}
+ACCOUNT_STATE = select(User.active, User.session_version).where(User.id == bindparam("user"))
 # How long a connection trusts its user's account state between checks on relayed events.
 RECHECK_SECONDS = 5.0
 # A handler running longer than this holds up the connection's next messages: excused.
@@ -227,9 +228,7 @@ class WhiteboardNamespace(Namespace):
             state = None if user is None else (user.active, user.session_version)
         else:
             user = Sender(connection.user_id)
-            state = db.session.execute(
-                select(User.active, User.session_version).where(User.id == connection.user_id)
-            ).first()
+            state = db.session.execute(ACCOUNT_STATE, {"user": connection.user_id}).first()
         if state is None or not state[0] or state[1] != connection.session_version:
             return None
         return user
