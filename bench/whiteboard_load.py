@@ -837,6 +837,7 @@ async def run_load(
         "stats": stats,
         "seconds": seconds,
         "connect_s": connect_seconds,
+        "client_shares": options.client_core in probe.cores,
         "cpu": {key: after[key] - before[key] for key in after},
         "peak_rss": peak,
         "total_rss": total,
@@ -883,7 +884,10 @@ def summarise(result: dict) -> dict:
         # Redis, the kernel): a row with a large figure here was measured on a busy machine.
         "others_pct": 100 * (cpu["machine"] - cpu["server"] - cpu["client"]) / seconds,
         # ... and on the server's own core(s): what took time from the server there.
-        "others_core_pct": 100 * (cpu["server_cores"] - cpu["server"]) / seconds,
+        # (the client's own CPU left out when it shares a core with the server, --server-cores 0,1)
+        "others_core_pct": 100
+        * (cpu["server_cores"] - cpu["server"] - (cpu["client"] if result["client_shares"] else 0))
+        / seconds,
         "lag_p99": percentile(s.send_lag, 99),
         "errors": len(s.ack_errors),
         "disconnects": s.disconnects,

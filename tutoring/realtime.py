@@ -48,6 +48,7 @@ workers do it): its locks and events are the `threading` ones.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import threading
@@ -397,6 +398,7 @@ class RoomRedisManager(socketio.RedisManager):
         """
         pause = 1
         while True:
+            pubsub = None
             try:
                 self._redis_connect()
                 pubsub = self.redis.pubsub()
@@ -411,6 +413,9 @@ class RoomRedisManager(socketio.RedisManager):
                         yield message
             except Exception as error:
                 self.synced.clear()
+                if pubsub is not None:
+                    with contextlib.suppress(Exception):  # its connection, not one per retry
+                        pubsub.close()
                 self._get_logger().error(
                     "Cannot receive from redis... retrying in %d secs (%s)",
                     pause,
