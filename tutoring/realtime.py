@@ -3,8 +3,9 @@
 python-socketio's `RedisManager` publishes every emit to Redis, and every process's listener
 receives it back and decodes it, even when everyone in the room is connected to the process
 that emitted. With nginx hashing a board's sockets to one process (deploy/nginx.conf), that is
-nearly every room, and the queue cost ~170–240 µs of CPU per relayed message, a quarter of
-the relay's cost (docs/benchmarks.md, *The Redis message queue*).
+nearly every room, and publishing cost a serve-prod process 240–300 µs of CPU per message, a
+third more than the relay without it (docs/benchmarks.md, *The Redis queue and where a
+room's people are*).
 
 `RoomRedisManager` delivers an emit to a room whose name starts with one of `room_prefixes`
 (the whiteboard's `board:<session id>`) in this process only when this process has a member of
@@ -36,11 +37,13 @@ Why a participant joining on process B misses no stored item of a room whose oth
 on process A (the whiteboard's `join` calls `join_room` before it reads the replay):
 `enter_room` on B announces B before it returns and, when Redis lists A, waits (at most
 `ANSWER_SECONDS`) until A has answered `present` to this announcement, or left the room. A
-records B before answering, so every emit A makes after its answer is published to B. An
-emit A made before its answer followed its commit, so that commit precedes B's read of the
-replay, which comes after `enter_room` returned: the joiner gets that item in the replay
-instead. Only if A does not answer in time (overloaded, or cut from Redis) can an item fall in
-between; the browser notices the gap in the seqs and joins again with `since` (sync.js).
+records B before answering, so every emit A makes after recording B is published to B. An
+emit A kept to itself came before that, so before A's answer, and its item was committed
+before the emit: the commit precedes B's read of the replay, which comes after `enter_room`
+returned, and the joiner gets the item in the replay instead. (When Redis did not list A,
+A's announcement came after B's, read B there, and A publishes to B from the start.) Only if
+A does not answer in time (overloaded, or cut from Redis) can an item fall in between; the
+browser notices the gap in the seqs and joins again with `since` (sync.js).
 
 Like `RedisManager` it needs the standard library patched under gevent (gunicorn's gevent
 workers do it): its locks and events are the `threading` ones.
@@ -101,9 +104,6 @@ class RoomDirectory:
         self.answers.pop(key, None)
         self.unknown.discard(key)
 
-    def tracked(self) -> list[Key]:
-        return list(self.rooms)
-
     def learned(self, key: Key, hosts: Mapping[str, int], now: float) -> None:
         """Record what the announcement read in Redis: live processes with members, and epochs."""
         for host, epoch in hosts.items():
@@ -133,7 +133,7 @@ class RoomDirectory:
         """Record a heartbeat: the process is there, with members in exactly these rooms."""
         self._heard(host, now)
         holding = set(rooms)
-        for key in self.rooms:
+        for key in tuple(self.rooms):  # in threading mode a join may add a room meanwhile
             self._record(key, host, epoch, present=key in holding)
 
     def waiting_for(self, key: Key, hosts: Mapping[str, int]) -> set[str]:
@@ -161,7 +161,7 @@ class RoomDirectory:
         for host, deadline in list(self.deadlines.items()):
             if deadline + self.expiry < now:
                 del self.deadlines[host]
-                for hosts in self.rooms.values():
+                for hosts in tuple(self.rooms.values()):
                     hosts.pop(host, None)
 
     def _heard(self, host: str, now: float) -> None:
