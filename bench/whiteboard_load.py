@@ -20,6 +20,10 @@ Usage (docs/benchmarks.md has the figures and the command lines behind them):
   .venv/bin/python bench/whiteboard_load.py --rooms 10,25,50,100 --seconds 20 --repeat 3
   .venv/bin/python bench/whiteboard_load.py --mode gevent-simple --gc-freeze --rooms 50,75,100
   .venv/bin/python bench/whiteboard_load.py --mode gevent-simple --gc-freeze --redis   # + queue
+  .venv/bin/python bench/whiteboard_load.py --mode prod --workers 2 --database postgres \
+      --server-cores 0,1 --placement apart          # serve-prod, every room across Redis
+  .venv/bin/python bench/whiteboard_load.py --mode prod --database postgres --redis \
+      --env TUTORING_SOCKETIO_LOCAL_ROOMS=false     # every emit through Redis, as before
   .venv/bin/python bench/whiteboard_load.py --database postgres --no-strokes --profile
   .venv/bin/python bench/whiteboard_load.py --server-cmd '{bin}/gunicorn ... wsgi:app' \
       --async-mode gevent
@@ -30,7 +34,9 @@ Usage (docs/benchmarks.md has the figures and the command lines behind them):
   --gc-freeze runs gunicorn with a config calling gc.freeze() after start-up; --nice -10
   (root) keeps other people's load on a shared machine from taking the server's core; the
   "others" columns say how much they took anyway. --database postgres uses the local server
-  (postgres@127.0.0.1:5432, database manabi_bench_wb, dropped afterwards).
+  (postgres@127.0.0.1:5432, database manabi_bench_wb, dropped afterwards). With --redis the
+  "Redis publishes/s" column counts the PUBLISH commands the Redis server ran in the window
+  (anyone's: other users of the same Redis add to it).
 """
 
 from __future__ import annotations
@@ -86,7 +92,8 @@ MODES = {
         "gevent",
     ),
     # The production command (`make serve-prod`): --workers gunicorn processes on consecutive
-    # ports, rooms spread so that the two people of a room are on different processes.
+    # ports; rooms spread over them, the two people of a room on one process (--placement
+    # together, as nginx's hash on the board places them) or on different ones (apart).
     "prod": (
         "{python} -m flask --app wsgi serve-prod --workers {workers} --port {port}",
         "gevent",
@@ -471,13 +478,14 @@ class Room:
             client.on("disconnect", self.on_disconnect, namespace=NAMESPACE)
         self.drawer.on("*", self.on_unexpected, namespace=NAMESPACE)
 
-    async def connect(self, urls: list[str]) -> None:
-        # With several processes, the two people of a room are on different ones: every
-        # message crosses Redis (the worst case for a proxy that hashes client addresses).
+    async def connect(self, urls: list[str], placement: str = "together") -> None:
+        # With several processes, "together" puts both people of a room on one (nginx's hash
+        # on the board does: the room's messages stay off Redis); "apart" on different ones,
+        # so every message crosses Redis (what a proxy hashing client addresses may do).
         for offset, (client, token) in enumerate(
             ((self.drawer, self.seat.tutor_token), (self.viewer, self.seat.learner_token))
         ):
-            url = urls[(self.index + offset) % len(urls)]
+            url = urls[(self.index + (offset if placement == "apart" else 0)) % len(urls)]
             await client.connect(
                 url,
                 namespaces=[NAMESPACE],
@@ -700,8 +708,24 @@ class CpuProbe:
             "server": self.server.cpu(),
             "database": sum(cpu_seconds(pid) for pid in self.database.backend_pids()),
             "redis": sum(cpu_seconds(pid) for pid in self.redis),
+            "publishes": redis_publishes(),
             "client": sum(os.times()[:2]),
         }
+
+
+def redis_publishes() -> int:
+    """PUBLISH commands the Redis server ran since it started (all clients: others' too)."""
+    try:
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+        try:
+            stats = client.info("commandstats")
+        finally:
+            client.close()
+        return int(stats.get("cmdstat_publish", {}).get("calls", 0))
+    except Exception:  # only informative (no Redis, or the package is missing)
+        return 0
 
 
 def start_profiler(server: Server, seconds: float, output: Path) -> subprocess.Popen:
@@ -765,7 +789,7 @@ async def run_load(
 
     async def connect(room: Room) -> None:
         async with gate:
-            await room.connect(urls)
+            await room.connect(urls, options.placement)
 
     started = time.monotonic()
     await asyncio.gather(*(connect(room) for room in rooms))
@@ -813,6 +837,7 @@ async def run_load(
         "stats": stats,
         "seconds": seconds,
         "connect_s": connect_seconds,
+        "client_shares": options.client_core in probe.cores,
         "cpu": {key: after[key] - before[key] for key in after},
         "peak_rss": peak,
         "total_rss": total,
@@ -850,6 +875,7 @@ def summarise(result: dict) -> dict:
         "us_per_msg": 1e6 * cpu["server"] / max(1, s.win_sent_messages),
         "db_cpu_pct": 100 * cpu["database"] / seconds,
         "redis_us_per_msg": 1e6 * cpu["redis"] / max(1, s.win_sent_messages),
+        "publishes_s": cpu["publishes"] / seconds,
         "rss": result["peak_rss"],
         "rss_total": result["total_rss"],
         "rss_idle": result["idle_rss"],
@@ -858,7 +884,10 @@ def summarise(result: dict) -> dict:
         # Redis, the kernel): a row with a large figure here was measured on a busy machine.
         "others_pct": 100 * (cpu["machine"] - cpu["server"] - cpu["client"]) / seconds,
         # ... and on the server's own core(s): what took time from the server there.
-        "others_core_pct": 100 * (cpu["server_cores"] - cpu["server"]) / seconds,
+        # (the client's own CPU left out when it shares a core with the server, --server-cores 0,1)
+        "others_core_pct": 100
+        * (cpu["server_cores"] - cpu["server"] - (cpu["client"] if result["client_shares"] else 0))
+        / seconds,
         "lag_p99": percentile(s.send_lag, 99),
         "errors": len(s.ack_errors),
         "disconnects": s.disconnects,
@@ -884,6 +913,7 @@ COLUMNS = [
     ("server_cpu_pct", "server CPU %", "{:.0f}"),
     ("us_per_point", "µs CPU/point", "{:.0f}"),
     ("us_per_msg", "µs CPU/msg in", "{:.0f}"),
+    ("publishes_s", "Redis publishes/s", "{:.0f}"),
     ("rss", "server RSS MiB", "{:.0f}"),
     ("rss_total", "all processes RSS MiB", "{:.0f}"),
     ("rss_idle", "idle RSS MiB", "{:.0f}"),
@@ -986,6 +1016,12 @@ def main() -> None:
     parser.add_argument("--server-cmd", help="custom server command ({python} {bin} {port})")
     parser.add_argument("--async-mode", help="TUTORING_SOCKETIO_ASYNC_MODE for --server-cmd")
     parser.add_argument("--workers", type=int, default=1, help="gunicorn workers")
+    parser.add_argument(
+        "--placement",
+        choices=("together", "apart"),
+        default="together",
+        help="--mode prod: a room's two people on one process (as nginx places them) or not",
+    )
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--redis", action="store_true", help=f"message queue at {REDIS_URL}")
     parser.add_argument(
@@ -1046,6 +1082,7 @@ def main() -> None:
         print(
             f"mode={args.mode if not args.server_cmd else 'custom'} async_mode={async_mode} "
             f"database={args.database} redis={'yes' if args.redis else 'no'} "
+            f"placement={args.placement if args.mode == 'prod' else '-'} "
             f"strokes={'yes' if args.strokes else 'no'} server cores={args.server_cores} "
             f"client core={args.client_core} nice={args.nice} gc_freeze={args.gc_freeze} seconds={args.seconds} warmup={args.warmup}"
         )

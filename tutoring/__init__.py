@@ -176,6 +176,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
 def register_extensions(app: Flask) -> None:
     from tutoring.i18n import register_filters, select_locale
     from tutoring.people.models import User
+    from tutoring.realtime import client_manager as realtime_client_manager
     from tutoring.whiteboard import wire as whiteboard_wire
 
     for module in MODEL_MODULES:
@@ -199,8 +200,10 @@ def register_extensions(app: Flask) -> None:
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        message_queue=app.config.get("REDIS_URL"),
-        channel=app.config["REDIS_CHANNEL"],
+        # With Redis, the message queue between processes, skipped for a room whose members are
+        # all in this process; None (the in-process manager) without. Always passed: the
+        # shared SocketIO keeps the options of the previous init_app (tests make many apps).
+        client_manager=realtime_client_manager(app.config),
         # None: only this site's own origin may open a socket.
         cors_allowed_origins=app.config.get("SOCKETIO_ORIGINS"),
         # One client's events are handled in order: stroke order matters.

@@ -94,6 +94,14 @@ ATTENDANCE_MAX_PAGE_SIZE = 500
 SOCKETIO_ASYNC_MODE = "threading"
 SOCKETIO_ORIGINS: list[str] | str | None = None
 SOCKETIO_MAX_MESSAGE_BYTES = 512 * 1024
+# With REDIS_URL: a whiteboard room's messages stay in the process when all its members are
+# connected to it (tutoring/realtime.py); False publishes every message to Redis, as
+# python-socketio's own RedisManager does. A process tells the others every
+# ..._HEARTBEAT_SECONDS that it is alive, and counts as gone when not heard from for
+# ..._EXPIRY_SECONDS (keep it above Socket.IO's ping timeout, 45 s).
+SOCKETIO_LOCAL_ROOMS = True
+SOCKETIO_ROOM_HEARTBEAT_SECONDS = 10.0
+SOCKETIO_ROOM_EXPIRY_SECONDS = 60.0
 
 # Learner records (docs/records.md).
 # Refuse to book sessions for a minor whose guardian consent is not recorded.

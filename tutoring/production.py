@@ -4,8 +4,9 @@
 applies the database migrations, then starts one gunicorn per process on consecutive ports
 (PORT, PORT+1, …), each with one gevent-websocket worker. Socket.IO's long-polling fallback
 needs every request of a client to reach the same process, which one gunicorn with several
-workers cannot promise: the proxy in front chooses the process per client (nginx `ip_hash`,
-deploy/nginx.conf) and the Redis message queue joins the rooms across processes.
+workers cannot promise: the proxy in front chooses the process per client (nginx hashes the
+board named in the Socket.IO query, deploy/nginx.conf, so a board's people share a process)
+and the Redis message queue joins the rooms that still span processes (tutoring/realtime.py).
 tutoring/supervisor.py then restarts a process that dies and stops them all on SIGTERM or SIGINT.
 """
 

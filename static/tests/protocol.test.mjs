@@ -152,6 +152,18 @@ describe("SeqCursor", () => {
     assert.equal(cursor.confirmed, 200);
     assert.equal(cursor.ahead.size, 0);
   });
+
+  it("tells a gap, and never moves back on an older join reply", () => {
+    const cursor = new SeqCursor();
+    cursor.joined(10);
+    assert.equal(cursor.hasGap(), false);
+    cursor.saw(12);
+    assert.equal(cursor.hasGap(), true);
+    cursor.saw(11);
+    assert.equal(cursor.hasGap(), false);
+    cursor.joined(11); // read before 12 was stored
+    assert.equal(cursor.confirmed, 12);
+  });
 });
 
 describe("retryable", () => {

@@ -203,6 +203,67 @@ describe("joining", () => {
     assert.equal(socket.take("join")[0].payload.since, 10);
   });
 
+  it("tells the proxy its board in the handshake, so a board's people share a process", () => {
+    const calls = [];
+    start({
+      connect: (...args) => {
+        calls.push(args);
+        return socket;
+      },
+    });
+    assert.deepEqual(calls, [[NAMESPACE, { query: { board: "42" } }]]);
+  });
+
+  it("joins again from before a seq that stays missing, without leaving the room", () => {
+    start();
+    socket.up();
+    joinWith([item(1, "a")], 1);
+    socket.fire("stroke", item(3, "c")); // 2 was lost on its way
+    assert.equal(socket.take("join").length, 0); // it may still be coming: wait first
+    timers.runTimeouts();
+    const [again] = socket.take("join");
+    assert.deepEqual(again.payload, { session_id: 42, since: 1, encoding: "compact" });
+    again.ack(null, { ok: true, board_id: "b1", last_seq: 3, items: [item(2, "b"), item(3, "c")] });
+    assert.deepEqual(board.visible(0).map((s) => s.id), ["a", "b", "c"]);
+    assert.equal(sync.cursor.confirmed, 3);
+    assert.ok(!states.includes("reconnecting")); // nobody saw the board reconnect
+    timers.runTimeouts();
+    assert.equal(socket.take("join").length, 0);
+  });
+
+  it("needs no join when the missing seq arrives late, as an ack or a broadcast", () => {
+    start();
+    socket.up();
+    joinWith([], 0);
+    sync.endStroke(drawn("mine"));
+    socket.fire("stroke", item(2, "theirs")); // overtook the ack of our own stroke
+    socket.take("stroke")[0].ack(null, { ok: true, seq: 1 });
+    socket.fire("stroke", item(4, "x"));
+    socket.fire("stroke", item(3, "y"));
+    timers.runTimeouts();
+    assert.equal(socket.take("join").length, 0);
+    assert.equal(sync.cursor.confirmed, 4);
+  });
+
+  it("tries the gap again after no answer, and stops when the room refuses", () => {
+    start();
+    socket.up();
+    joinWith([], 1);
+    socket.fire("stroke", item(3, "c"));
+    timers.runTimeouts();
+    socket.take("join")[0].ack(new Error("timeout"));
+    timers.runTimeouts();
+    socket.take("join")[0].ack(null, { ok: false, error: { code: "room_closed", message: "Closed." } });
+    assert.equal(sync.state, "connected"); // the board stays as it is
+    timers.runTimeouts();
+    socket.fire("stroke", item(5, "e"));
+    timers.runTimeouts();
+    assert.equal(socket.take("join").length, 0);
+    socket.drop();
+    socket.up();
+    assert.equal(socket.take("join")[0].payload.since, 1); // a reconnect asks for it anyway
+  });
+
   it("stops and says so when the room refuses", () => {
     start();
     socket.up();

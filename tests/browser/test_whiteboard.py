@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -86,8 +87,13 @@ def test_tutor_and_learner_draw_together_and_survive_going_offline(
 ):
     tutor = new_page()
     sign_in(tutor, live_server, program.tutor)
+    sockets: list[str] = []
+    tutor.on("websocket", lambda socket: sockets.append(socket.url))
     tutor.goto(f"{live_server}/sessions/{open_session}/room")
     wait_connected(tutor)
+    # The board is in the handshake, for the proxy to hash on (deploy/nginx.conf).
+    handshake = re.compile(rf"/socket\.io/\?(.+&)?board={open_session}(&|$)")
+    assert any(handshake.search(url) for url in sockets), sockets
 
     learner = new_page(viewport=PHONE, is_mobile=True, has_touch=True)
     sign_in(learner, live_server, program.learner)

@@ -287,6 +287,8 @@ class WhiteboardNamespace(Namespace):
             leave_room(board_room(connection.session_id))
         first_join = connection.session_id != session.id
         connection.session_id = session.id
+        # Before the replay is read: with Redis, join_room returns once the processes already
+        # in the room will publish to this one (tutoring/realtime.py says why that is enough).
         join_room(board_room(session.id))
         if first_join:
             self._presence(connection, PresenceKind.JOINED)

@@ -133,9 +133,9 @@ export const outboxKey = (sessionId) => `manabi.whiteboard.outbox.${sessionId}`;
 // overtake the join reply (or the ack of one's own stroke can overtake others' broadcasts,
 // with several server processes), and asking from the highest seq would then skip the items
 // in between forever. The join reply's `last_seq` is certain; after it, seqs are counted as
-// they arrive and the cursor moves only over an unbroken run. If the server's seqs have gaps
-// the cursor simply waits at the gap until the next join; asking for too much is harmless
-// because applying items is idempotent.
+// they arrive and the cursor moves only over an unbroken run. A board's seqs have no gaps, so
+// a gap that lasts is a lost broadcast: sync.js then joins again from `confirmed`; asking for
+// too much is harmless because applying items is idempotent.
 export class SeqCursor {
   constructor() {
     this.confirmed = 0;
@@ -144,8 +144,14 @@ export class SeqCursor {
 
   /** Record a join reply: the server sent every item up to `lastSeq`. */
   joined(lastSeq) {
-    if (Number.isInteger(lastSeq) && lastSeq >= 0) this.confirmed = lastSeq;
+    // Never back: a reply read before items this client has seen since must not reopen them.
+    if (Number.isInteger(lastSeq) && lastSeq >= 0) this.confirmed = Math.max(this.confirmed, lastSeq);
     this.advance();
+  }
+
+  /** Tell whether a seq above `confirmed` was seen while one below it is still missing. */
+  hasGap() {
+    return this.ahead.size > 0;
   }
 
   /** Record one item received outside a join reply. */

@@ -15,6 +15,10 @@ const LIVE_INTERVAL_MS = 50;
 const POINTER_INTERVAL_MS = 50;
 const ACK_TIMEOUT_MS = 10000;
 const RETRY_MS = 3000;
+// How long a missing seq may stay missing before the client joins again to fetch it. Items
+// may arrive out of order for a moment (an ack and others' broadcasts, through different
+// server processes), so a gap is only a loss once it outlasts this.
+const GAP_MS = 2000;
 // Strokes in flight at once when emptying the outbox, so a long offline drawing is resent
 // steadily instead of in one burst the server's flood guard would refuse.
 const MAX_IN_FLIGHT = 8;
@@ -61,6 +65,9 @@ export class WhiteboardSync extends EventTarget {
     this.pointerTimer = null;
     this.pointerNext = null;
     this.retryTimer = null;
+    this.gapTimer = null;
+    this.resyncing = false;
+    this.resyncRefused = false;
     this.sendToken = 0;
     // Strokes left over from before a reload are shown at once and sent after joining.
     for (const stroke of this.outbox.list()) board.addPending(stroke);
@@ -68,7 +75,10 @@ export class WhiteboardSync extends EventTarget {
 
   /** Open the connection and start following the board. */
   start() {
-    const socket = this.connectFn(NAMESPACE);
+    // The board in the handshake's query (`?board=<session id>`) lets the proxy send everyone
+    // of a board to the same server process (deploy/nginx.conf: `hash $arg_board`), where the
+    // room's messages need not cross Redis.
+    const socket = this.connectFn(NAMESPACE, { query: { board: String(this.sessionId) } });
     this.socket = socket;
     // "connect" fires on the first connection and again after every reconnection: joining
     // each time is what makes the room talk to us again after a network drop.
@@ -127,6 +137,7 @@ export class WhiteboardSync extends EventTarget {
 
   join() {
     this.joined = false;
+    this.resyncRefused = false;
     this.inFlight.clear();
     this.setState(this.state === "connecting" ? "connecting" : "reconnecting");
     const socket = this.socket;
@@ -153,6 +164,52 @@ export class WhiteboardSync extends EventTarget {
         this.setState("connected");
         this.dispatch("change");
         this.flush();
+        this.watchGap();
+      },
+    );
+  }
+
+  /** Record a seq received outside a join reply, and look out for one that never comes. */
+  saw(seq) {
+    this.cursor.saw(seq);
+    this.watchGap();
+  }
+
+  /**
+   * When a seq stays missing, join again from before it (`since`), without leaving the room:
+   * a broadcast was lost, e.g. one sent while this client's server process was joining the
+   * room (tutoring/realtime.py), and only a later item shows it. Applying items is idempotent.
+   */
+  watchGap() {
+    if (this.gapTimer || !this.cursor.hasGap()) return;
+    const mark = this.cursor.confirmed;
+    this.gapTimer = this.timers.setTimeout(() => {
+      this.gapTimer = null;
+      if (this.cursor.hasGap() && this.cursor.confirmed === mark) this.resync();
+      else this.watchGap();
+    }, GAP_MS);
+  }
+
+  resync() {
+    if (!this.joined || !this.socket.connected || this.resyncing || this.resyncRefused) return;
+    this.resyncing = true;
+    this.socket.timeout(ACK_TIMEOUT_MS).emit(
+      "join",
+      { session_id: this.sessionId, since: this.cursor.confirmed, encoding: "compact" },
+      (error, ack) => {
+        this.resyncing = false;
+        if (!this.joined) return; // disconnected meanwhile: the next join asks anyway
+        if (!error && !ack?.ok) {
+          // E.g. the room has closed since: keep the board as it is, ask again after a reconnect.
+          this.resyncRefused = true;
+          return;
+        }
+        if (!error) {
+          for (const item of ack.items ?? []) this.board.apply(item);
+          this.cursor.joined(ack.last_seq);
+          this.dispatch("change");
+        }
+        this.watchGap(); // still missing (no answer): try again later
       },
     );
   }
@@ -174,7 +231,7 @@ export class WhiteboardSync extends EventTarget {
   received(item) {
     if (item.type === "stroke") this.live.finish(item.id);
     if (this.board.apply(item)) {
-      this.cursor.saw(item.seq);
+      this.saw(item.seq);
       this.dispatch("change");
     }
   }
@@ -241,7 +298,7 @@ export class WhiteboardSync extends EventTarget {
       if (!error && ack?.ok) {
         this.outbox.remove(payload.id);
         const item = { ...payload, seq: ack.seq, type: "stroke", author_id: this.userId };
-        if (this.board.apply(item)) this.cursor.saw(ack.seq);
+        if (this.board.apply(item)) this.saw(ack.seq);
         this.settle(payload.id, true);
         this.dispatch("change");
         this.flush();
