@@ -2,7 +2,7 @@
 
 import gc
 
-from tutoring import create_app
+from tutoring import create_app, warm_up_when_serving
 from tutoring.extensions import socketio  # noqa: F401  (servers look it up here)
 
 app = create_app()
@@ -10,3 +10,4 @@ app = create_app()
 # collector turns ~100 ms collection stalls into ~10 ms (docs/benchmarks.md).
 gc.collect()
 gc.freeze()
+warm_up_when_serving(app)

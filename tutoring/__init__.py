@@ -87,6 +87,31 @@ def create_app(
     return app
 
 
+def serving() -> bool:
+    """Tell whether this process loaded the app to serve it, not to run a command.
+
+    A WSGI server (gunicorn) imports wsgi.py outside any click command, and `flask run` loads
+    it inside its own; other commands (db upgrade, demo, notify worker, …) inside theirs or
+    the group's.
+    """
+    import click
+
+    context = click.get_current_context(silent=True)
+    return context is None or context.info_name == "run"
+
+
+def warm_up_when_serving(app: Flask) -> None:
+    """In a server process, pay the first join's one-time costs in the background now.
+
+    The database connection and the compiled queries (whiteboard/replay.py, warm_up), while
+    the server waits for its first client rather than while that client waits.
+    """
+    if serving() and not app.testing:
+        from tutoring.whiteboard.replay import warm_up
+
+        socketio.start_background_task(warm_up, app)
+
+
 def _finish_config(app: Flask) -> None:
     """Derive settings that depend on others, and refuse to run without a secret outside dev."""
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)

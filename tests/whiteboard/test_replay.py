@@ -211,7 +211,7 @@ def test_wire_writes_raw_json_into_the_message():
 # `since` and then got the compact replay, and then the items stored after its join,
 # shows exactly what a client given every item shows.
 
-Row = namedtuple("Row", "id seq type author_id page stroke_id target_id data created_at")
+Row = namedtuple("Row", "id seq type author_id page key data created_at")  # as replay reads them
 
 
 def picture(items) -> dict[int, list[str]]:
@@ -243,14 +243,14 @@ def random_log(rng: random.Random, count: int) -> list[Row]:
             key, page = f"s{seq}", rng.randrange(3)
             strokes[key] = (seq, page)
             data = json.dumps({"tool": "pen", "points": [seq, 1.5]})
-            rows.append(Row(seq, seq, "stroke", 1, page, key, None, data, None))
+            rows.append(Row(seq, seq, "stroke", 1, page, key, data, None))
         elif roll < 0.8:
             key = rng.choice(sorted(strokes))
             kind = "restore" if key in hidden else "erase"
             hidden.symmetric_difference_update({key})
-            rows.append(Row(seq, seq, kind, 1, strokes[key][1], None, key, "{}", None))
+            rows.append(Row(seq, seq, kind, 1, strokes[key][1], key, "{}", None))
         else:
-            rows.append(Row(seq, seq, "clear", 1, rng.randrange(3), None, None, "{}", None))
+            rows.append(Row(seq, seq, "clear", 1, rng.randrange(3), None, "{}", None))
     return rows
 
 

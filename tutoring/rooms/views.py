@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, abort, current_app, g, render_template
 from flask_login import current_user, login_required
 
@@ -10,6 +12,7 @@ from tutoring.extensions import db
 from tutoring.rooms import service
 from tutoring.scheduling import service as scheduling
 from tutoring.scheduling.models import TutoringSession
+from tutoring.whiteboard.replay import warm_board_later
 from tutoring.whiteboard.service import earlier_boards
 from tutoring.whiteboard.strings import client_strings
 
@@ -53,4 +56,10 @@ def room(session_id: int):
         )
     )
     response.headers["Cache-Control"] = "no-store"  # the page holds a room token
+    if details is not None:
+        # The browser joins the board as soon as the page has loaded: read the board into
+        # the replay cache meanwhile, in the background once the page has gone out.
+        response.call_on_close(
+            partial(warm_board_later, current_app._get_current_object(), session.id)
+        )
     return response

@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tutoring.database import enum_column, utcnow
+from tutoring.database import CompactJSON, enum_column, utcnow
 from tutoring.extensions import db
 
 
@@ -51,7 +51,8 @@ class BoardItem(db.Model):
     # The stroke an erase or restore refers to.
     target_id: Mapped[str | None] = mapped_column(String(64))
     # Tool, colour, width, points (flat, see schema.encode_points), text, pressures; image data.
-    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Stored compact: the replay passes it on as text (replay.py).
+    data: Mapped[dict] = mapped_column(CompactJSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -20,15 +20,15 @@ Two encodings (docs/whiteboard.md):
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii
 
-from flask import current_app
-from sqlalchemy import String, Text, case, cast, or_, select, type_coerce
+from flask import Flask, current_app
+from sqlalchemy import String, Text, bindparam, case, cast, or_, select, type_coerce
 
-from tutoring.extensions import db
+from tutoring.extensions import db, socketio
 from tutoring.whiteboard.models import BoardItem
 
 CONTRACT = "contract"
@@ -41,7 +41,6 @@ MAX_BOARDS = 16
 _DRAWN = ("stroke", "image")
 _TOGGLES = ("erase", "restore")
 _POINTS_KEY = '"points":['
-_PLAIN = re.compile(r"[A-Za-z0-9_.:-]*")
 
 
 def compact_object(text: str) -> str:
@@ -53,7 +52,8 @@ def compact_object(text: str) -> str:
     """
     if " " not in text:
         return text
-    if "\\" not in text and not any(" " in part for part in text.split('"')[1::2]):
+    # Without a backslash every quote delimits a string: the odd parts are the strings.
+    if "\\" not in text and " " not in "".join(text.split('"')[1::2]):
         return text.replace(" ", "")
     return json.dumps(json.loads(text), separators=(",", ":"))
 
@@ -73,23 +73,13 @@ def pairs_object(text: str) -> str:
     return f"{text[: start - 1]}[[{pairs}]]{text[end + 1 :]}"
 
 
-def _string(value: str | None) -> str:
-    """Return a JSON string (ids are mostly UUIDs, which need no escaping)."""
-    if value is not None and _PLAIN.fullmatch(value):
-        return f'"{value}"'
-    return json.dumps(value)
-
-
-def _item_json(seq: int, kind: str, author_id, page: int, key, body: str | None) -> str:
-    """Return one item's JSON as item_json() shapes it: {seq, type, author_id, ...}."""
-    head = f'{{"seq":{seq},"type":"{kind}","author_id":{"null" if author_id is None else author_id}'
-    if kind in _DRAWN:
-        fields = body[1:] if body and body != "{}" else "}"
-        separator = "," if fields != "}" else ""
-        return f'{head},"id":{_string(key)},"page":{page}{separator}{fields}'
-    if kind in _TOGGLES:
-        return f'{head},"stroke_id":{_string(key)},"page":{page}}}'
-    return f'{head},"page":{page}}}'
+def _array(parts: list[str]) -> str:
+    """Return the JSON array of encoded items, copying the megabytes once (parts is changed)."""
+    if not parts:
+        return "[]"
+    parts[0] = "[" + parts[0]
+    parts[-1] += "]"
+    return ",".join(parts)
 
 
 @dataclass
@@ -130,37 +120,54 @@ class BoardLog:
             rows = rows[1:]
         elif rows and rows[0].seq == 1:
             self.first = (rows[0].id, rows[0].created_at)
-        # The hot loop of a first join of a big board: locals, no attribute lookups per row.
-        kinds, pages, keys = self.kinds, self.pages, self.keys
-        compact, contract, drawn = self.compact, self.contract, self.drawn
-        expected = self.last_seq + 1
-        size = 0
-        for _id, seq, kind, author_id, page, stroke_id, target_id, data, _at in rows:
-            if seq != expected:
-                return False  # never happens with a gapless log; read it all again
-            expected += 1
+        if not rows:
+            return True
+        # The first join of a big board runs this for every item: columns are taken apart in
+        # C (zip), and an item costs one pass of the loop below and no call of our own when
+        # it was stored compact (CompactJSON).
+        ids, seqs, kinds, authors, pages, keys, datas, _ = zip(*rows, strict=True)
+        first = self.last_seq + 1
+        if seqs != tuple(range(first, first + len(seqs))):
+            return False  # never happens with a gapless log; read it all again
+        texts: list[str] = []
+        contract: list[str | None] = []
+        drawn, last_clear = self.drawn, self.last_clear
+        quote = encode_basestring_ascii  # json.dumps of a str, without the call around it
+        for seq, kind, author, page, key, data in zip(
+            seqs, kinds, authors, pages, keys, datas, strict=True
+        ):
+            head = (
+                f'{{"seq":{seq},"type":"{kind}","author_id":{"null" if author is None else author}'
+            )
             if kind in _DRAWN:
-                key = stroke_id
-                body = compact_object(data) if data else None
-                text = _item_json(seq, kind, author_id, page, key, body)
-                contract.append(None if body and _POINTS_KEY in body else text)
-                if key is not None and key not in drawn:
-                    drawn[key] = seq
+                head = f'{head},"id":{"null" if key is None else quote(key)},"page":{page}'
+                if data and " " in data:
+                    data = compact_object(data)  # stored before storage became compact
+                if data and data != "{}":
+                    text = f"{head},{data[1:]}"
+                    contract.append(None if _POINTS_KEY in data else text)
+                else:
+                    text = head + "}"
+                    contract.append(text)
+                if key is not None:
+                    drawn.setdefault(key, seq)
             else:
-                key = target_id
-                text = _item_json(seq, kind, author_id, page, key, None)
+                if kind in _TOGGLES:
+                    text = f'{head},"stroke_id":{"null" if key is None else quote(key)},"page":{page}}}'
+                else:
+                    text = f'{head},"page":{page}}}'
+                    if kind == "clear":
+                        last_clear[page] = seq
                 contract.append(text)
-                if kind == "clear":
-                    self.last_clear[page] = seq
-            kinds.append(kind)
-            pages.append(page)
-            keys.append(key)
-            compact.append(text)
-            size += len(text)
-        self.size += size
-        if rows:
-            self.last_id = rows[-1].id
-            self.whole.clear()
+            texts.append(text)
+        self.kinds.extend(kinds)
+        self.pages.extend(pages)
+        self.keys.extend(keys)
+        self.compact.extend(texts)
+        self.contract.extend(contract)
+        self.size += sum(map(len, texts))
+        self.last_id = ids[-1]
+        self.whole.clear()
         return True
 
     def _contract_text(self, index: int) -> str:
@@ -192,12 +199,15 @@ class BoardLog:
             cached = self.whole.get(encoding)
             if cached is not None and cached[0] == self.last_seq:
                 return cached[1]
-        indexes = range(min(since, self.last_seq), self.last_seq)
+        start = min(since, self.last_seq)
         if encoding == COMPACT:
-            parts = [self.compact[i] for i in indexes if self._shows(i)]
+            if self.last_clear:
+                parts = [self.compact[i] for i in range(start, self.last_seq) if self._shows(i)]
+            else:
+                parts = self.compact[start:]  # nothing was ever cleared: every item shows
         else:
-            parts = [self._contract_text(i) for i in indexes]
-        text = "[" + ",".join(parts) + "]"
+            parts = [self._contract_text(i) for i in range(start, self.last_seq)]
+        text = _array(parts)
         if since == 0:
             old = self.whole.get(encoding)
             self.size += len(text) - (len(old[1]) if old else 0)
@@ -215,11 +225,17 @@ class ReplayCache:
         self.lock = threading.Lock()
 
     def get(self, session_id: int) -> BoardLog:
+        """Return the board's log; a new one is registered at once, empty.
+
+        So a join that arrives while the board is being read (by the warm-up of its room
+        page, or another join) waits for that read instead of reading the board again.
+        """
         with self.lock:
             log = self.logs.get(session_id)
             if log is None:
-                return BoardLog(session_id)
-            self.logs.move_to_end(session_id)
+                log = self.logs[session_id] = BoardLog(session_id)
+            else:
+                self.logs.move_to_end(session_id)
             return log
 
     def keep(self, log: BoardLog) -> None:
@@ -247,29 +263,44 @@ def cache() -> ReplayCache:
     return found
 
 
-def _rows(session_id: int, from_seq: int):
-    """Read item 1 and the items with seq >= from_seq: one query, plain rows, data as text."""
+def _read_statement():
+    """Return the query of a board's items: item 1 and those with seq >= from_seq, in order.
+
+    Plain rows with only what the log keeps: the stored word of the type (no enum), the
+    stroke id of a drawn item or the target of an erase or restore as one key, data as text.
+    """
     table = BoardItem.__table__
-    return db.session.execute(
+    kind = type_coerce(table.c.type, String)
+    return (
         select(
             table.c.id,
             table.c.seq,
-            type_coerce(table.c.type, String).label("type"),  # the stored word, no enum
+            kind.label("type"),
             table.c.author_id,
             table.c.page,
-            table.c.stroke_id,
-            table.c.target_id,
+            case((kind.in_(_DRAWN), table.c.stroke_id), else_=table.c.target_id).label("key"),
             cast(table.c.data, Text).label("data"),
             # Only item 1's time is read: with its id it tells this board from an older one
-            # with the same number (see BoardLog.extend).
-            case((table.c.seq == 1, table.c.created_at), else_=None).label("created_at"),
+            # with the same number (see BoardLog.extend). Compared only with itself, it is
+            # taken as the driver gives it (no conversion per row to an aware datetime).
+            type_coerce(case((table.c.seq == 1, table.c.created_at), else_=None), String).label(
+                "created_at"
+            ),
         )
         .where(
-            table.c.session_id == session_id,
-            or_(table.c.seq >= from_seq, table.c.seq == 1),
+            table.c.session_id == bindparam("session_id"),
+            or_(table.c.seq >= bindparam("from_seq"), table.c.seq == 1),
         )
         .order_by(table.c.seq)
-    ).all()
+    )
+
+
+_READ = _read_statement()
+
+
+def _rows(session_id: int, from_seq: int):
+    """Read item 1 and the items with seq >= from_seq (one query)."""
+    return db.session.execute(_READ, {"session_id": session_id, "from_seq": from_seq}).all()
 
 
 def replay(session_id: int, since: int | None, encoding: str = CONTRACT) -> tuple[int, str]:
@@ -286,3 +317,48 @@ def replay(session_id: int, since: int | None, encoding: str = CONTRACT) -> tupl
         last_seq = log.last_seq
     store.keep(log)
     return last_seq, text
+
+
+# Warming up: what a first join costs, paid before it arrives.
+
+
+def _quietly(app: Flask, what: str, work, *args) -> None:
+    """Run work(*args) in an app context; a failure is logged (by its kind only), never raised."""
+    try:
+        with app.app_context():  # its teardown ends the database session
+            work(*args)
+    except Exception as error:  # the join does the work itself, as without a warm-up
+        app.logger.warning("whiteboard warm-up (%s) failed: %s", what, error.__class__.__name__)
+
+
+def _open_and_compile() -> None:
+    from tutoring.people.models import User
+    from tutoring.scheduling.models import TutoringSession
+
+    _rows(0, 0)  # ids start at 1: no board is read
+    db.session.get(TutoringSession, 0)
+    db.session.get(User, 0)
+
+
+def warm_up(app: Flask) -> None:
+    """Pay a new server process's one-time costs of a first join; never raises.
+
+    The database pool's first connection, and SQLAlchemy's compilation of the board query
+    and of the lookups every socket event makes (it keeps them cached), by reading what
+    cannot exist: no board is read. wsgi.py runs it in the background when a server starts.
+    """
+    _quietly(app, "start-up", _open_and_compile)
+
+
+def warm_board(app: Flask, session_id: int) -> None:
+    """Read a board into this process's cache, its compact replay encoded; never raises.
+
+    For the room page: the participant's browser sends `join` once the page has loaded, and
+    the join then reads only what was stored meanwhile (or waits for this read to finish).
+    """
+    _quietly(app, "board", replay, session_id, None, COMPACT)
+
+
+def warm_board_later(app: Flask, session_id: int) -> None:
+    """Start warm_board in the background (a thread, or a greenlet under gevent)."""
+    socketio.start_background_task(warm_board, app, session_id)
