@@ -3,14 +3,25 @@
 Stores `--items` strokes (20-100 points each) on one session's board through
 tutoring.whiteboard.service, starts the server as a subprocess pinned to core 0 (the load
 client pins itself to core 1), and times `join` (since=None) from emit to the acknowledgement
-carrying every item: cold (the first join after a server start; one server start per sample)
-and warm (new connections joining the running server). Prints p50/p95/max, the replay's size
-and what decoding it costs the client. Only 127.0.0.1 is contacted.
+carrying every item, three ways:
+- cold: the first join after a server start, nothing asked of the server before but its
+  health check (one server start per sample);
+- cold after the room page: a fresh server again, but the learner's browser loads the room
+  page first (signed in with the session cookie), as it always does before joining; the
+  server may start reading the board then (one server start per sample);
+- warm: new connections joining the running server.
+Prints p50/p95/max, the server's CPU per join, the share of a core that other programs took
+during the joins (on a shared machine, a run where they took much is not a figure), the
+replay's size and what decoding it costs the client. Only 127.0.0.1 is contacted.
 
 Usage:
   .venv/bin/python bench/whiteboard_join.py                    # embedded server, SQLite
-  .venv/bin/python bench/whiteboard_join.py --items 10000 --cold 5 --warm 20
-  .venv/bin/python bench/whiteboard_join.py --mode gevent-ws --database postgres --profile
+  .venv/bin/python bench/whiteboard_join.py --nice -10 --client node
+  .venv/bin/python bench/whiteboard_join.py --items 10000 --cold 5 --page-cold 5 --warm 20
+  BENCH_PG_NAME=manabi_bench_<name> .venv/bin/python bench/whiteboard_join.py \
+      --mode gevent-ws --database postgres --profile
+  --profile samples the cold and the warm joins with py-spy; --client node decodes with V8
+  as a browser does (bench/join_client.mjs; node_modules must be linked).
 """
 
 from __future__ import annotations
@@ -20,11 +31,16 @@ import asyncio
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
 import tempfile
 import time
+import urllib.parse
+import urllib.request
+from collections import defaultdict
+from http.cookiejar import CookieJar
 from pathlib import Path
 
 from whiteboard_load import (
@@ -33,20 +49,28 @@ from whiteboard_load import (
     ROOT,
     Database,
     Server,
+    cpu_seconds,
+    machine_busy,
     percentile,
     print_profile,
     server_env,
     start_profiler,
 )
 
+# The learner's password, for the sign-in before the room page (--page-cold).
+PASSWORD = "bench-" + "join-" * 3
 
-def fill_board(url: str, folder: Path, session_id: int, items: int, clear_every: int = 0) -> int:
-    """Store `items` strokes of 20-100 points by the session's tutor; return the points.
 
-    With `clear_every`, the page of every N-th stroke is cleared after it (the board then
+def fill_board(
+    url: str, folder: Path, session_id: int, items: int, clear_every: int = 0
+) -> tuple[int, str]:
+    """Store `items` strokes of 20-100 points by the session's tutor.
+
+    Return the points and the learner's e-mail; the learner gets PASSWORD. With `clear_every`, the page of every N-th stroke is cleared after it (the board then
     holds items / N more items, and a compact replay leaves the cleared strokes out).
     """
     from tutoring import create_app
+    from tutoring.auth.passwords import hash_password
     from tutoring.extensions import db
     from tutoring.people.models import User
     from tutoring.scheduling.models import TutoringSession
@@ -62,6 +86,9 @@ def fill_board(url: str, folder: Path, session_id: int, items: int, clear_every:
     with app.app_context():
         session = db.session.get(TutoringSession, session_id)
         tutor = db.session.get(User, session.tutor_id)
+        learner = db.session.get(User, session.learner_id)
+        learner.password_hash = hash_password(PASSWORD)  # signs in for the room page
+        email = learner.email
         for n in range(items):
             x, y = rng.uniform(100, 1500), rng.uniform(100, 900)
             stroke = []
@@ -85,7 +112,7 @@ def fill_board(url: str, folder: Path, session_id: int, items: int, clear_every:
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
-    return points
+    return points, email
 
 
 class ArrivalJSON:
@@ -164,20 +191,92 @@ def join(args, url: str, token: str, session_id: int):
     return asyncio.run(join_once(url, token, session_id, args.encoding))
 
 
+def sign_in(url: str, email: str) -> CookieJar:
+    """Sign in through the form as a browser does; return the cookies (the session's)."""
+    cookies = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(cookies))
+    with opener.open(url + "/login", timeout=30) as answer:
+        page = answer.read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"email": email, "password": PASSWORD, "csrf_token": token})
+    with opener.open(url + "/login", form.encode(), timeout=30) as answer:
+        answer.read()
+    if not any(cookie.name == "session" for cookie in cookies):
+        raise RuntimeError("sign-in failed")
+    return cookies
+
+
+def room_page(url: str, cookies: CookieJar, session_id: int) -> None:
+    """Load the room page with the session cookie (the server may start warming the board)."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(cookies))
+    with opener.open(f"{url}/sessions/{session_id}/room", timeout=30) as answer:
+        answer.read()
+        if answer.status != 200 or "/login" in answer.url:
+            raise RuntimeError(f"room page: {answer.status} {answer.url}")
+
+
+class Meter:
+    """CPU seconds over one measured span: the server's, and what everything else took.
+
+    "Others" is the whole machine's busy time less the server's, this client's (Node.js
+    included) and the database's backends: other people's programs, which on a shared
+    machine inflate wall-clock figures (the "others CPU %" of whiteboard_load.py).
+    """
+
+    def __init__(self, server: Server, database: Database) -> None:
+        self.server = server
+        self.backends = database.backend_pids()
+
+    def _read(self) -> tuple[float, float, float, float, float]:
+        mine = os.times()
+        return (
+            time.perf_counter(),
+            machine_busy(),
+            self.server.cpu(),
+            mine.user + mine.system + mine.children_user + mine.children_system,
+            sum(cpu_seconds(pid) for pid in self.backends),
+        )
+
+    def __enter__(self) -> Meter:
+        self.start = self._read()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        end = self._read()
+        wall, busy, server, client, backends = (b - a for a, b in zip(self.start, end, strict=True))
+        self.server_cpu = server
+        self.others = max(0.0, busy - server - client - backends) / max(wall, 1e-6)
+
+
 def report(what: str, samples: list[float]) -> None:
     if not samples:
         return
     ms = [s * 1000 for s in samples]
     print(
-        f"{what:<42} n={len(ms):<3} p50={percentile(ms, 50):7.1f} ms  "
+        f"{what:<46} n={len(ms):<3} p50={percentile(ms, 50):7.1f} ms  "
         f"p95={percentile(ms, 95):7.1f} ms  max={max(ms):7.1f} ms"
     )
+
+
+def report_others(what: str, shares: list[float]) -> None:
+    if shares:
+        print(
+            f"{what:<46} n={len(shares):<3} p50={100 * percentile(shares, 50):5.0f} %    "
+            f"max={100 * max(shares):5.0f} % of a core"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--cold", type=int, default=5, help="server starts (one join each)")
+    parser.add_argument(
+        "--page-cold",
+        type=int,
+        default=5,
+        help="server starts where the learner loads the room page before joining, as a "
+        "browser does (0: none)",
+    )
     parser.add_argument("--warm", type=int, default=20, help="joins on a running server")
     parser.add_argument("--mode", choices=sorted(MODES), default="embedded")
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
@@ -185,7 +284,7 @@ def main() -> None:
     parser.add_argument("--client-core", type=int, default=1)
     parser.add_argument("--nice", type=int, default=0, help="niceness of server and client")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
-    parser.add_argument("--profile", action="store_true", help="py-spy the warm joins")
+    parser.add_argument("--profile", action="store_true", help="py-spy the cold and the warm joins")
     parser.add_argument(
         "--encoding",
         choices=("compact", "contract"),
@@ -214,7 +313,7 @@ def main() -> None:
     try:
         seat = database.prepare(1)[0]
         started = time.perf_counter()
-        points = fill_board(
+        points, email = fill_board(
             database.template_url, folder, seat.session_id, args.items, args.clear_every
         )
         print(
@@ -228,50 +327,95 @@ def main() -> None:
         if args.nice:
             os.nice(args.nice)
         env = server_env(database.url, async_mode, False, {})
-        cold, warm, answer = [], [], None
-        cold_arrived, warm_arrived = [], []
-        # Server CPU (utime + stime) per connect + join + disconnect: what a busy machine
-        # does not inflate the way it inflates wall-clock times.
-        cold_cpu, warm_cpu = [], []
+        # Per kind of join: wall-clock times, to the message (Python client), the server's CPU
+        # (utime + stime) per connect + join + disconnect, which a busy machine inflates less
+        # than wall-clock times, and the share of a core other programs took meanwhile.
+        times, arrivals, cpu, others = (defaultdict(list) for _ in range(4))
+        pages, answer, cookies, rss = [], None, None, 0.0
+
+        def measure(kind: str, server: Server, token: str) -> None:
+            nonlocal answer
+            with Meter(server, database) as meter:
+                elapsed, arrived, answer = join(args, server.url, token, seat.session_id)
+            times[kind].append(elapsed)
+            if arrived is not None:
+                arrivals[kind].append(arrived)
+            cpu[kind].append(meter.server_cpu)
+            others[kind].append(meter.others)
+
+        def profiled(server: Server, path: Path, seconds: float):
+            if not args.profile:
+                return None
+            profiler = start_profiler(server, seconds, path)
+            time.sleep(1.0)  # py-spy attaches before the join is sent
+            return profiler
+
+        def stop(profiler) -> None:
+            if profiler:
+                profiler.send_signal(signal.SIGINT)  # py-spy writes on SIGINT
+                profiler.wait(30)
+
+        # Cold: the first join after a server start, nothing else asked of the server but
+        # its health check. Then warm joins on the last of these servers.
         for run in range(args.cold):
-            log = folder / f"server-cold-{run}.log"
-            server = Server(command, env, args.server_cores, log, nice=args.nice)
+            server = Server(
+                command, env, args.server_cores, folder / f"server-cold-{run}.log", nice=args.nice
+            )
             try:
                 server.wait_healthy()
                 if run == 0:
                     print(f"server log: {server.log_path}", flush=True)
-                used = server.cpu()
-                elapsed, arrived, answer = join(
-                    args, server.url, seat.learner_token, seat.session_id
-                )
-                cold_cpu.append(server.cpu() - used)
-                cold.append(elapsed)
-                if arrived is not None:
-                    cold_arrived.append(arrived)
+                profiler = profiled(server, folder / f"profile-cold-{run}.txt", 60)
+                measure("cold", server, seat.learner_token)
+                stop(profiler)
+                if run == 0 and args.page_cold:
+                    # The cookie outlives the server (same secret key): no sign-in later
+                    # warms a server before its page.
+                    cookies = sign_in(server.url, email)
                 if run == args.cold - 1:
                     # Warm: the same server, new connections, alternating tutor and learner.
-                    profile = folder / "profile-warm.txt"
-                    profiler = start_profiler(server, 3600, profile) if args.profile else None
+                    profiler = profiled(server, folder / "profile-warm.txt", 3600)
                     for n in range(args.warm):
-                        token = seat.tutor_token if n % 2 else seat.learner_token
-                        used = server.cpu()
-                        elapsed, arrived, answer = join(args, server.url, token, seat.session_id)
-                        warm_cpu.append(server.cpu() - used)
-                        warm.append(elapsed)
-                        if arrived is not None:
-                            warm_arrived.append(arrived)
+                        measure("warm", server, seat.tutor_token if n % 2 else seat.learner_token)
                     rss = server.peak_rss()
-                    if profiler:
-                        profiler.send_signal(signal.SIGINT)  # py-spy writes on SIGINT
-                        profiler.wait(30)
+                    stop(profiler)
             finally:
                 server.stop()
-        report("join, cold (first after start)", cold)
-        report("join, warm", warm)
-        report("  cold, to the message (before decoding)", cold_arrived)
-        report("  warm, to the message (before decoding)", warm_arrived)
-        report("  cold, server CPU per connect+join", cold_cpu)
-        report("  warm, server CPU per connect+join", warm_cpu)
+        # Cold after the room page: what a browser does on a fresh server, the page (which
+        # the server answers first) and then, once the client has started and connected, the
+        # join. The figure is still the join's, emit to the decoded replay.
+        for run in range(args.page_cold):
+            server = Server(
+                command, env, args.server_cores, folder / f"server-page-{run}.log", nice=args.nice
+            )
+            try:
+                server.wait_healthy()
+                started = time.perf_counter()
+                room_page(server.url, cookies, seat.session_id)
+                pages.append(time.perf_counter() - started)
+                measure("cold after page", server, seat.learner_token)
+                times["page to replay"].append(time.perf_counter() - started)
+            finally:
+                server.stop()
+        report("join, cold (first after start, no page)", times["cold"])
+        report("join, cold after the room page", times["cold after page"])
+        report("join, warm", times["warm"])
+        report("  room page (before the cold join)", pages)
+        report("  page request to replay, client start incl.", times["page to replay"])
+        for kind in ("cold", "warm"):
+            report(f"  {kind}, to the message (before decoding)", arrivals[kind])
+        for kind in ("cold", "cold after page", "warm"):
+            report(f"  {kind}, server CPU per connect+join", cpu[kind])
+        for kind in ("cold", "cold after page", "warm"):
+            report_others(f"  {kind}, others' CPU during the join", others[kind])
+        if args.profile:
+            cold_profiles = sorted(folder.glob("profile-cold-*.txt"))
+            if cold_profiles:
+                merged = folder / "profile-cold.txt"
+                merged.write_text("".join(path.read_text() for path in cold_profiles))
+                print_profile(merged)
+            if (folder / "profile-warm.txt").exists():
+                print_profile(folder / "profile-warm.txt")
         if args.client == "node":
             print(f"replay: {answer['items']} items, decoded by V8 (in the figures above)")
             print(f"server peak RSS after the warm joins: {rss:.0f} MiB")
@@ -287,8 +431,6 @@ def main() -> None:
             f"the client's json.loads of it takes {decode * 1000:.0f} ms (in the figures above)"
         )
         print(f"server peak RSS after the warm joins: {rss:.0f} MiB")
-        if args.profile and (folder / "profile-warm.txt").exists():
-            print_profile(folder / "profile-warm.txt")
     finally:
         database.drop()
         if args.keep:
