@@ -62,19 +62,30 @@ PASSWORD = "bench-" + "join-" * 3
 
 
 def fill_board(
-    url: str, folder: Path, session_id: int, items: int, clear_every: int = 0
+    url: str,
+    folder: Path,
+    session_id: int,
+    items: int,
+    clear_every: int = 0,
+    spaced_json: bool = False,
 ) -> tuple[int, str]:
     """Store `items` strokes of 20-100 points by the session's tutor.
 
-    Return the points and the learner's e-mail; the learner gets PASSWORD. With `clear_every`, the page of every N-th stroke is cleared after it (the board then
-    holds items / N more items, and a compact replay leaves the cleared strokes out).
+    Return the points and the learner's e-mail; the learner gets PASSWORD. With
+    `clear_every`, the page of every N-th stroke is cleared after it (the board then holds
+    items / N more items, and a compact replay leaves the cleared strokes out). With
+    `spaced_json`, the items' data is then written again as it was stored before compact
+    storage (json.dumps with its spaces), which the replay must compact when it reads it.
     """
+    from sqlalchemy import JSON, select, type_coerce, update
+
     from tutoring import create_app
     from tutoring.auth.passwords import hash_password
     from tutoring.extensions import db
     from tutoring.people.models import User
     from tutoring.scheduling.models import TutoringSession
     from tutoring.whiteboard import service
+    from tutoring.whiteboard.models import BoardItem
     from tutoring.whiteboard.schema import parse_stroke
 
     app = create_app(
@@ -110,6 +121,15 @@ def fill_board(
             if n % 500 == 499:
                 db.session.commit()
         db.session.commit()
+        if spaced_json:
+            table = BoardItem.__table__
+            for item_id, data in db.session.execute(select(table.c.id, table.c.data)).all():
+                db.session.execute(
+                    update(table)
+                    .where(table.c.id == item_id)
+                    .values(data=type_coerce(data, JSON))  # JSON's own json.dumps
+                )
+            db.session.commit()
         db.session.remove()
         db.engine.dispose()
     return points, email
@@ -304,6 +324,11 @@ def main() -> None:
         default=0,
         help="clear the stroke's page after every N strokes (0: never), as a tutor does",
     )
+    parser.add_argument(
+        "--spaced-json",
+        action="store_true",
+        help="store the items' data as before compact storage (json.dumps with spaces)",
+    )
     args = parser.parse_args()
     command, async_mode = MODES[args.mode]
     command = command.replace("{workers}", "1")
@@ -314,12 +339,18 @@ def main() -> None:
         seat = database.prepare(1)[0]
         started = time.perf_counter()
         points, email = fill_board(
-            database.template_url, folder, seat.session_id, args.items, args.clear_every
+            database.template_url,
+            folder,
+            seat.session_id,
+            args.items,
+            args.clear_every,
+            args.spaced_json,
         )
         print(
             f"board: {args.items} strokes, {points} points, stored in "
             f"{time.perf_counter() - started:.1f} s; database={args.database}, mode={args.mode} "
-            f"(async_mode={async_mode}), encoding={args.encoding}, "
+            f"(async_mode={async_mode}), encoding={args.encoding}"
+            f"{', items stored with spaces' if args.spaced_json else ''}, "
             f"server core {args.server_cores}, client core {args.client_core}"
         )
         database.fresh()
@@ -405,6 +436,7 @@ def main() -> None:
         for kind in ("cold", "warm"):
             report(f"  {kind}, to the message (before decoding)", arrivals[kind])
         for kind in ("cold", "cold after page", "warm"):
+            # After the page: the board's read in the background (meanwhile) included.
             report(f"  {kind}, server CPU per connect+join", cpu[kind])
         for kind in ("cold", "cold after page", "warm"):
             report_others(f"  {kind}, others' CPU during the join", others[kind])

@@ -46,9 +46,10 @@ _POINTS_KEY = '"points":['
 def compact_object(text: str) -> str:
     """Return a stored JSON object without the spaces of its separators.
 
-    Stored data is written by json.dumps with ", " and ": ". When no string in it has a
-    space or an escape (a stroke's tool and colour, an image's address) every space is a
-    separator and is simply dropped; otherwise (text strokes) it is decoded and re-encoded.
+    Items are stored compact (CompactJSON), which this returns as it is; items stored before
+    were written by json.dumps with ", " and ": ". When no string in it has a space or an
+    escape (a stroke's tool and colour, an image's address) every space is a separator and
+    is simply dropped; otherwise (text strokes) it is decoded and re-encoded.
     """
     if " " not in text:
         return text
@@ -108,7 +109,11 @@ class BoardLog:
         return len(self.kinds)
 
     def extend(self, rows) -> bool:
-        """Append rows read with seq >= last_seq; False if they do not continue this log."""
+        """Append rows read with seq >= last_seq; False if they do not continue this log.
+
+        Rows are (id, seq, type, author_id, page, key, data, created_at), as _read_statement
+        selects them.
+        """
         rows = list(rows)
         if self.last_seq:
             if not rows or rows[0].seq != 1 or (rows[0].id, rows[0].created_at) != self.first:
