@@ -171,7 +171,8 @@ def test_the_start_up_warm_up_compiles_the_board_query_and_reads_no_board(app, o
     with app.app_context(), statements() as seen:
         replay.warm_up(app)
         assert replay.cache().logs == {}
-    assert len(seen) == 3  # the board query and two lookups by id, for ids that cannot exist
+    # The board query, two lookups by id (ids that cannot exist) and one by token hash.
+    assert len(seen) == 4
     with app.app_context(), statements() as seen:
         assert service.replay_json(open_board, None, "compact")[0] == 3
     assert seen == [(seen[0][0], True)]  # the first join's query was compiled already

@@ -337,20 +337,23 @@ def _quietly(app: Flask, what: str, work, *args) -> None:
 
 
 def _open_and_compile() -> None:
+    from tutoring.auth.service import TOKEN_PREFIX, user_for_token
     from tutoring.people.models import User
     from tutoring.scheduling.models import TutoringSession
 
     _rows(0, 0)  # ids start at 1: no board is read
     db.session.get(TutoringSession, 0)
-    db.session.get(User, 0)
+    db.session.get(User, 0)  # a browser's connect (its session cookie)
+    user_for_token(TOKEN_PREFIX + "warm-up")  # a script's connect: a token nobody holds
 
 
 def warm_up(app: Flask) -> None:
     """Pay a new server process's one-time costs of a first join; never raises.
 
     The database pool's first connection, and SQLAlchemy's compilation of the board query
-    and of the lookups every socket event makes (it keeps them cached), by reading what
-    cannot exist: no board is read. wsgi.py runs it in the background when a server starts.
+    and of the lookups of a connect and of every event (it keeps them cached), by reading
+    what cannot exist: no board is read, no account found. wsgi.py has it run in the
+    background when a server starts.
     """
     _quietly(app, "start-up", _open_and_compile)
 
