@@ -270,102 +270,99 @@ def answer(referral_id: int):
     return _referral_page(item, 400, answer_form=form)
 
 
+def _manager_action(referral_id: int, form_class, form_name: str, anchor: str, message, action):
+    """Handle a coordinator's form on a referral's page: run it, or show the page with errors.
+
+    `action(item, form)` calls the service; `form_name` is the page's name for the form, so a
+    refused form is shown again where it was, with its errors.
+    """
+    item = access.referral_or_404(current_user, referral_id)
+    access.require_manager(current_user)
+    form = form_class()
+    if form.validate_on_submit():
+        target = url_for("partners.referral", referral_id=item.id) + anchor
+        done = _run(form, lambda: action(item, form), message, target)
+        if done:
+            return done
+    return _referral_page(item, 400, **{form_name: form})
+
+
 @bp.post("/referrals/<int:referral_id>/decision")
 @login_required
 def decision(referral_id: int):
     """Accept, ask for more or decline (coordinators and admins)."""
-    item = access.referral_or_404(current_user, referral_id)
-    access.require_manager(current_user)
-    form = forms.DecisionForm()
-    if form.validate_on_submit():
-        done = _run(
-            form,
-            lambda: service.decide(current_user, item, form.action.data, form.message.data),
-            _("The decision has been recorded."),
-            url_for("partners.referral", referral_id=item.id),
-        )
-        if done:
-            return done
-    return _referral_page(item, 400, decision_form=form)
+    return _manager_action(
+        referral_id,
+        forms.DecisionForm,
+        "decision_form",
+        "",
+        _("The decision has been recorded."),
+        lambda item, form: service.decide(current_user, item, form.action.data, form.message.data),
+    )
 
 
 @bp.post("/referrals/<int:referral_id>/outreach")
 @login_required
 def outreach(referral_id: int):
     """Record an outreach contact with the referred student (coordinators and admins)."""
-    item = access.referral_or_404(current_user, referral_id)
-    access.require_manager(current_user)
-    form = forms.OutreachForm()
-    if form.validate_on_submit():
-        done = _run(
-            form,
-            lambda: service.record_outreach(
-                current_user,
-                item,
-                contacted_on=form.contacted_on.data,
-                way=OutreachWay(form.way.data),
-                who=form.who.data,
-                outcome=form.outcome.data,
-            ),
-            _("The contact has been recorded."),
-            url_for("partners.referral", referral_id=item.id) + "#outreach",
-        )
-        if done:
-            return done
-    return _referral_page(item, 400, outreach_form=form)
+    return _manager_action(
+        referral_id,
+        forms.OutreachForm,
+        "outreach_form",
+        "#outreach",
+        _("The contact has been recorded."),
+        lambda item, form: service.record_outreach(
+            current_user,
+            item,
+            contacted_on=form.contacted_on.data,
+            way=OutreachWay(form.way.data),
+            who=form.who.data,
+            outcome=form.outcome.data,
+        ),
+    )
 
 
 @bp.post("/referrals/<int:referral_id>/plan")
 @login_required
 def plan(referral_id: int):
     """Record the council meeting's agreed support plan (coordinators and admins)."""
-    item = access.referral_or_404(current_user, referral_id)
-    access.require_manager(current_user)
-    form = forms.PlanForm()
-    if form.validate_on_submit():
-        done = _run(
-            form,
-            lambda: service.save_plan(
-                current_user,
-                item,
-                held_on=form.held_on.data,
-                participants=form.participants.data,
-                situation=form.situation.data,
-                decisions=form.decisions.data,
-                next_review_on=form.next_review_on.data,
-            ),
-            _("The support plan has been recorded."),
-            url_for("partners.referral", referral_id=item.id) + "#plan",
-        )
-        if done:
-            return done
-    return _referral_page(item, 400, plan_form=form)
+    return _manager_action(
+        referral_id,
+        forms.PlanForm,
+        "plan_form",
+        "#plan",
+        _("The support plan has been recorded."),
+        lambda item, form: service.save_plan(
+            current_user,
+            item,
+            held_on=form.held_on.data,
+            participants=form.participants.data,
+            situation=form.situation.data,
+            decisions=form.decisions.data,
+            next_review_on=form.next_review_on.data,
+        ),
+    )
 
 
 @bp.post("/referrals/<int:referral_id>/sharing")
 @login_required
 def sharing(referral_id: int):
     """Record what the learner (and guardian) agreed to share (coordinators and admins)."""
-    item = access.referral_or_404(current_user, referral_id)
-    access.require_manager(current_user)
-    form = forms.SharingForm()
-    if form.validate_on_submit():
-        done = _run(
-            form,
-            lambda: service.record_sharing(
-                current_user,
-                item,
-                fields=form.chosen(),
-                learner_agreed_on=form.learner_agreed_on.data,
-                guardian_name=form.guardian_name.data,
-                guardian_agreed_on=form.guardian_agreed_on.data,
-            ),
-            _("The consent to share has been recorded."),
-            url_for("partners.referral", referral_id=item.id) + "#sharing",
-        )
-        if done:
-            return done
-    return _referral_page(item, 400, sharing_form=form)
+    return _manager_action(
+        referral_id,
+        forms.SharingForm,
+        "sharing_form",
+        "#sharing",
+        _("The consent to share has been recorded."),
+        lambda item, form: service.record_sharing(
+            current_user,
+            item,
+            fields=form.chosen(),
+            learner_agreed_on=form.learner_agreed_on.data,
+            guardian_name=form.guardian_name.data,
+            guardian_agreed_on=form.guardian_agreed_on.data,
+        ),
+    )
 
 
 @bp.post("/sharing/<int:consent_id>/withdraw")
