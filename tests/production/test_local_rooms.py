@@ -106,18 +106,25 @@ def relay_both_ways(tutor: BoardClient, learner: BoardClient, n: int) -> None:
     assert tutor.wait_for("pointer", count=pointers + 1, timeout=10)[-1]["x"] == n
 
 
+def drawing_pair(server, learner_url: str) -> tuple[BoardClient, BoardClient]:
+    """Join the seeded board as the tutor (first process) and the learner, relay 3 rounds."""
+    seed = server.seed
+    tutor = BoardClient(server.urls[0], token=seed.tutor_token)
+    learner = BoardClient(learner_url, token=seed.learner_token)
+    for client in (tutor, learner):
+        assert client.call("join", {"session_id": seed.session_id})["ok"]
+    for n in range(3):
+        relay_both_ways(tutor, learner, n)
+    return tutor, learner
+
+
 def test_a_room_on_one_process_stays_off_redis_until_a_member_moves(deployment):
     server, watch = deployment
     first, second = server.urls
     seed = server.seed
     room = f"board:{seed.session_id}"
-    tutor = BoardClient(first, token=seed.tutor_token)
-    learner = BoardClient(first, token=seed.learner_token)
+    tutor, learner = drawing_pair(server, first)
     try:
-        for client in (tutor, learner):
-            assert client.call("join", {"session_id": seed.session_id})["ok"]
-        for n in range(3):
-            relay_both_ways(tutor, learner, n)
         assert settled(watch, room) == 0
         # What went through Redis: the first process's announcement of the room, and heartbeats.
         assert [c["room"] for c in watch.controls("enter")] == [room]
@@ -155,13 +162,8 @@ def test_a_room_split_across_processes_is_relayed_through_redis(deployment):
     first, second = server.urls
     seed = server.seed
     room = f"board:{seed.session_id}"
-    tutor = BoardClient(first, token=seed.tutor_token)
-    learner = BoardClient(second, token=seed.learner_token)
+    tutor, learner = drawing_pair(server, second)
     try:
-        for client in (tutor, learner):
-            assert client.call("join", {"session_id": seed.session_id})["ok"]
-        for n in range(3):
-            relay_both_ways(tutor, learner, n)
         events = [emit["event"] for emit in watch.emits(room)]
         assert events.count("stroke") == 3
         assert events.count("stroke:live") == 3
